@@ -1,0 +1,80 @@
+"""
+Request dependencies: the running service, the registry, and who is asking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from tryvoha.api.errors import ApiError
+from tryvoha.config import Settings
+from tryvoha.core.auth import Permission, TokenRecord, has_permission
+from tryvoha.core.regions import RegionRegistry
+from tryvoha.service import AlertService
+from tryvoha.tokens import hash_token
+
+bearer = HTTPBearer(auto_error=False, description="A token made by `tryvoha token create`")
+
+
+def get_service(request: Request) -> AlertService:
+    service: AlertService = request.app.state.service
+    return service
+
+
+def get_registry(request: Request) -> RegionRegistry:
+    registry: RegionRegistry = request.app.state.registry
+    return registry
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+ServiceDep = Annotated[AlertService, Depends(get_service)]
+RegistryDep = Annotated[RegionRegistry, Depends(get_registry)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def lookup_token(service: AlertService, raw: str) -> TokenRecord:
+    # Looked up on every request, so a revoked token stops working at once.
+    record = service.store.find_token(hash_token(raw))
+    if record is None or not record.is_active:
+        raise ApiError(401, "unauthorized", "invalid or revoked token", _CHALLENGE)
+    return record
+
+
+def require(permission: Permission) -> Callable[..., TokenRecord]:
+    def dependency(service: ServiceDep, credentials: Credentials) -> TokenRecord:
+        if credentials is None:
+            raise ApiError(401, "unauthorized", "a Bearer token is required", _CHALLENGE)
+        record = lookup_token(service, credentials.credentials)
+        if not has_permission(record.role, permission):
+            raise ApiError(
+                403, "forbidden", f"role {record.role.value!r} may not {permission.value}"
+            )
+        return record
+
+    return dependency
+
+
+def reader(
+    service: ServiceDep, settings: SettingsDep, credentials: Credentials
+) -> TokenRecord | None:
+    """Reads are public unless `TRYVOHA_PUBLIC_READ=false`; a given token must be valid."""
+    if credentials is None:
+        if settings.public_read:
+            return None
+        raise ApiError(401, "unauthorized", "a Bearer token is required", _CHALLENGE)
+    return lookup_token(service, credentials.credentials)
+
+
+WriterDep = Annotated[TokenRecord, Depends(require(Permission.WRITE_ALERTS))]
+ReaderDep = Annotated[TokenRecord | None, Depends(reader)]

@@ -1,0 +1,27 @@
+"""
+Settings from `TRYVOHA_*` environment variables; command-line flags override them.
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRYVOHA_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/tryvoha.db"
+    bus_url: str = "memory://"
+    mqtt_url: str | None = None
+    cap_key: str | None = None
+    cap_cert: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    regions_dir: str | None = None
+    """A directory written by `tryvoha regions import`; the bundled Ukraine when unset."""
+    max_body_bytes: int = 256 * 1024
+    public_read: bool = True
+    """Reads (alerts, regions, streams) need no token; writes always do."""
+    compat_keyless: bool = False
+    public_url: str | None = None
+    """The URL people reach this server at, for links in CAP and feeds."""
