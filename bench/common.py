@@ -112,6 +112,8 @@ def nginx_static(files: dict[str, bytes], content_type: str = "application/json"
     ensure_debian_packages("nginx")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="tryvoha-nginx-") as tmp:
+        # nginx's workers drop root and must be able to read the files.
+        Path(tmp).chmod(0o755)
         root = Path(tmp) / "root"
         for path, body in files.items():
             target = root / path.lstrip("/")

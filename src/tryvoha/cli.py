@@ -73,7 +73,11 @@ def serve(
     import uvicorn
 
     from tryvoha.api.app import create_app
+    from tryvoha.compat.protocol import compat_http_protocol
 
+    # The store's writer thread gives up the interpreter lock during each disk sync; with the
+    # default 5 ms switch interval a busy event loop would hold it back that long.
+    sys.setswitchinterval(0.001)
     settings = settings_from(database_url)
     settings.host = host or settings.host
     settings.port = port or settings.port
@@ -85,7 +89,8 @@ def serve(
         port=settings.port,
         log_level=log_level,
         loop="uvloop",
-        http="httptools",
+        # httptools, with the polled compatibility GETs answered from cache in the protocol.
+        http=compat_http_protocol(application),
         timeout_graceful_shutdown=3,
     )
 

@@ -23,5 +23,10 @@ class Settings(BaseSettings):
     public_read: bool = True
     """Reads (alerts, regions, streams) need no token; writes always do."""
     compat_keyless: bool = False
+    compat_rate_per_minute: float = 120.0
+    """Requests per minute per token on the alerts.in.ua/ukrainealarm APIs (never native)."""
+    compat_rate_burst: int = 120
+    compat_history_per_minute: float = 10.0
+    compat_history_burst: int = 10
     public_url: str | None = None
     """The URL people reach this server at, for links in CAP and feeds."""

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tryvoha import __version__, web
+from tryvoha import __version__, cluster, web
 from tryvoha.api import streams
 from tryvoha.api.errors import install_error_handlers
 from tryvoha.api.middleware import BodyLimitMiddleware, ConditionalGetMiddleware
@@ -118,6 +118,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.registry = registry if registry is not None else load_registry(settings)
     app.state.metrics = metrics
     app.state.active_cache = {}
@@ -127,6 +128,7 @@ def create_app(
     app.include_router(native.router)
     # Each feature adds its routes and start/stop hooks; the map page mounts `/` last.
     for feature in (
+        cluster,
         streams,
         webhooks,
         mqtt,

@@ -51,7 +51,13 @@ def error_response(
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the error statuses a route can answer."""
-    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
+    # A 304 has no body, so it gets a description and no model.
+    return {
+        code: {"description": _DESCRIPTIONS[code]}
+        if code == 304
+        else {"model": ErrorBody, "description": _DESCRIPTIONS[code]}
+        for code in codes
+    }
 
 
 _DESCRIPTIONS = {

@@ -25,6 +25,13 @@ class SequenceConflict(StoreError):
     """The first appended event does not follow the log's last one (another writer won)."""
 
 
+class IdempotencyConflict(SequenceConflict):
+    """
+    Another writer stored an answer for one of the idempotency keys first; nothing was
+    written. As after a sequence conflict, the writer reads what won and decides again.
+    """
+
+
 class DuplicateToken(StoreError):
     pass
 
