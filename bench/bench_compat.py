@@ -1,0 +1,228 @@
+"""
+The alerts.in.ua-compatible hot paths under 64 keep-alive connections (wrk), side by side
+with nginx serving the same bytes as static files in the same run:
+`/v1/iot/active_air_raid_alerts_by_oblast.json` and `/v1/alerts/active.json`, with a token.
+
+    .venv/bin/python -m bench.bench_compat [--seconds 10]
+
+The server runs as its own process on 127.0.0.1 (ports below 32768), configured like
+`tryvoha serve`, with rate limits opened wide so that every request is answered (the
+limiter still runs); once as `tryvoha serve` runs it (the ASGI fast path), once with the
+HTTP protocol shortcut (`tryvoha.compat.protocol.compat_http_protocol`). Every process it
+starts is stopped at the end. Needs wrk and nginx: installed with apt when missing and run
+as root, otherwise it says what to install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import cli, ensure_debian_packages, free_port, machine, wrk
+from tryvoha.regions_io import load_bundled
+
+PATHS = (
+    "/v1/iot/active_air_raid_alerts_by_oblast.json",
+    "/v1/alerts/active.json",
+)
+
+
+MODES = {
+    "asgi": "tryvoha serve today: the ASGI fast path",
+    "shortcut": "with the HTTP protocol shortcut (compat_http_protocol)",
+}
+
+
+def serve(port: int, database_url: str, mode: str) -> None:
+    """Run the server in this process as `tryvoha serve` does, without rate limits."""
+    import uvicorn
+
+    from tryvoha.api.app import create_app
+    from tryvoha.compat.protocol import compat_http_protocol
+    from tryvoha.compat.ratelimit import CompatLimits, Rate
+    from tryvoha.compat.runtime import compat_runtime
+    from tryvoha.config import Settings
+
+    app = create_app(Settings(database_url=database_url, port=port))
+    wide = Rate(per_minute=1e12, burst=10**12)
+    compat_runtime(app).set_limits(CompatLimits(requests=wide, history=wide))
+    http: Any = compat_http_protocol(app) if mode == "shortcut" else "httptools"
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        loop="uvloop",
+        http=http,
+        timeout_graceful_shutdown=3,
+    )
+
+
+@contextmanager
+def server(database_url: str, mode: str) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_compat", "--serve", str(port), database_url, mode],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("tryvoha did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def nginx(files: dict[str, bytes]) -> Iterator[str]:
+    """nginx serving *files* (path -> bytes) as static files, the peer measured against."""
+    ensure_debian_packages("nginx")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="tryvoha-nginx-") as tmp:
+        # nginx's workers drop root; they must be able to read the temporary root.
+        Path(tmp).chmod(0o755)
+        root = Path(tmp) / "root"
+        for path, body in files.items():
+            target = root / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+        conf = Path(tmp) / "nginx.conf"
+        conf.write_text(
+            f"""
+worker_processes auto;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        default_type application/json;
+    }}
+}}
+"""
+        )
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        subprocess.run([binary, "-c", str(conf), "-p", tmp], check=True)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    httpx.get(url, timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            yield url
+        finally:
+            subprocess.run([binary, "-c", str(conf), "-p", tmp, "-s", "stop"], check=False)
+            pid_file = Path(tmp) / "nginx.pid"
+            deadline = time.monotonic() + 10
+            while pid_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+
+def raise_alerts(url: str, operator: str) -> None:
+    """A busy night: 40 raions under air raid, 60 hromadas with other alerts, a few warnings."""
+    registry = load_bundled()
+    raions = [r.id for r in registry if r.level.value == "raion"]
+    hromadas = [r.id for r in registry if r.level.value == "hromada" and r.id.isdigit()]
+    headers = {"Authorization": f"Bearer {operator}"}
+    commands = [
+        {"regions": raions[:40], "type": "air_raid"},
+        {"regions": raions[40:50], "type": "air_raid", "level": "warning"},
+        {"regions": hromadas[:60], "type": "artillery_shelling"},
+    ]
+    for command in commands:
+        httpx.post(f"{url}/api/alerts", json=command, headers=headers).raise_for_status()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(int(args.serve[0]), args.serve[1], args.serve[2])
+        return
+    rps: dict[tuple[str, str], float] = {}
+    bodies: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        operator = cli("token", "create", "--name", "operator", "--role", "operator", db=db)
+        reader = cli("token", "create", "--name", "device", "--role", "reader", db=db)
+        auth = {"Authorization": f"Bearer {reader}"}
+        for mode in MODES:
+            with server(db, mode) as url:
+                if not bodies:
+                    raise_alerts(url, operator)
+                for path in PATHS:
+                    response = httpx.get(f"{url}{path}", headers=auth)
+                    response.raise_for_status()
+                    assert bodies.setdefault(path, response.content) == response.content
+                    rps[mode, path] = wrk(f"{url}{path}", seconds=args.seconds, headers=auth)
+        with nginx(bodies) as peer:
+            for path in PATHS:
+                assert httpx.get(f"{peer}{path}").content == bodies[path]
+                rps["nginx", path] = wrk(f"{peer}{path}", seconds=args.seconds, headers=auth)
+    report(rps, bodies, args.seconds)
+
+
+def report(rps: dict[tuple[str, str], float], bodies: dict[str, bytes], seconds: int) -> None:
+    print(f"machine: {machine()}")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"load average at the end: {load} (other work on the machine skews all figures)")
+    print(f"64 keep-alive connections, wrk -t2, {seconds} s per run, loopback, one run each")
+    print("| path | bytes | server | requests/s | x nginx (target >= 0.30) |")
+    print("|---|---|---|---|---|")
+    results: dict[str, dict[str, float]] = {}
+    for path in PATHS:
+        theirs = rps["nginx", path]
+        print(f"| {path} | {len(bodies[path])} | nginx (static file) | {theirs:.0f} | 1.00 |")
+        results[path] = {"bytes": len(bodies[path]), "nginx": theirs}
+        for mode, label in MODES.items():
+            ours = rps[mode, path]
+            print(f"| | | {label} | {ours:.0f} | {ours / theirs:.2f} |")
+            results[path][mode] = ours
+    out = Path("bench/results")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "compat.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""
+A short-lived memory of token lookups, so polling devices do not query the store each time.
+
+An answer (found or not) is trusted for `ttl` seconds: a revoked or new token takes effect
+within that time instead of at once. `now` is monotonic seconds, passed in.
+"""
+
+from __future__ import annotations
+
+from tryvoha.core.auth import TokenRecord
+
+
+class KeyCache:
+    __slots__ = ("_entries", "_max_keys", "ttl")
+
+    def __init__(self, ttl: float = 1.0, max_keys: int = 10_000) -> None:
+        self.ttl = ttl
+        self._max_keys = max_keys
+        self._entries: dict[str, tuple[TokenRecord | None, float]] = {}
+
+    def get(self, token_hash: str, now: float) -> tuple[bool, TokenRecord | None]:
+        """(known, record): `known` is False when the store must be asked."""
+        entry = self._entries.get(token_hash)
+        if entry is None or now - entry[1] >= self.ttl:
+            return False, None
+        return True, entry[0]
+
+    def put(self, token_hash: str, record: TokenRecord | None, now: float) -> None:
+        if token_hash not in self._entries and len(self._entries) >= self._max_keys:
+            # Random keys from a scanner would otherwise grow this without bound.
+            self._entries.clear()
+        self._entries[token_hash] = (record, now)

@@ -1,0 +1,142 @@
+"""
+uvicorn's httptools HTTP protocol, answering the polled alerts.in.ua GETs as soon as their
+headers are parsed, without an ASGI task.
+
+For a 29-byte IoT string uvicorn's per-request machinery (a task, an event, a request
+cycle, the middleware chain) costs several times the answer itself, which caps a Python
+server far below what an LED-map fleet polling every few seconds can ask. Only plain
+keep-alive HTTP/1.1 GETs without a body, with no earlier request on the connection still
+in flight and a key already known, take the shortcut; everything else goes the normal
+way, where the same answers are given (`alerts_in_ua_answers`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httptools
+from fastapi import FastAPI
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from tryvoha.compat.alerts_in_ua_answers import polled_at, respond_now
+from tryvoha.compat.answers import Answer
+from tryvoha.compat.fastpath import ask_of
+from tryvoha.compat.runtime import CompatRuntime, compat_runtime
+
+log = logging.getLogger(__name__)
+
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
+_PROXY_HEADERS = frozenset({b"x-forwarded-for", b"forwarded"})
+"""
+The client's address behind a proxy is only known after uvicorn's proxy-headers middleware;
+it matters only in keyless mode, where requests without a key are limited by address.
+"""
+
+
+def compat_http_protocol(app: FastAPI) -> type[HttpToolsProtocol]:
+    """
+    The protocol class to serve *app* with: `uvicorn.run(app, http=compat_http_protocol(app))`.
+
+    Its answers are counted in the app's request metrics like every other.
+    """
+    counter = app.state.metrics.http_requests
+
+    def count(status: int) -> None:
+        counter.labels("GET", f"{status // 100}xx").inc()
+
+    return shortcut_protocol(compat_runtime(app), count)
+
+
+def shortcut_protocol(
+    runtime: CompatRuntime, on_answer: Callable[[int], None] | None = None
+) -> type[HttpToolsProtocol]:
+    """
+    A protocol class bound to *runtime*; *on_answer* is called with the status of each
+    answer the shortcut gives.
+    """
+
+    class CompatHttpToolsProtocol(_ShortcutProtocol):
+        pass
+
+    CompatHttpToolsProtocol.runtime = runtime
+    CompatHttpToolsProtocol.on_answer = staticmethod(on_answer or _ignore)
+    return CompatHttpToolsProtocol
+
+
+def _ignore(status: int) -> None:
+    pass
+
+
+class _ShortcutProtocol(HttpToolsProtocol):
+    runtime: CompatRuntime
+    on_answer: Callable[[int], None]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._answered = False
+        self._defaults: tuple[list[tuple[bytes, bytes]], bytes] | None = None
+
+    def on_headers_complete(self) -> None:
+        try:
+            answer = self._answer_now()
+        except Exception:
+            log.exception("the shortcut failed; answering the normal way")
+            answer = None
+        if answer is None:
+            super().on_headers_complete()
+            return
+        self.transport.write(self._wire(answer))
+        self._answered = True
+        try:
+            self.on_answer(answer.status)
+        except Exception:
+            log.exception("counting a shortcut answer failed")
+
+    def on_body(self, body: bytes) -> None:
+        if not self._answered:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._answered:
+            super().on_message_complete()
+            return
+        self._answered = False
+        self.on_response_complete()
+
+    def _answer_now(self) -> Answer | None:
+        """The answer to give at once, or None to go the normal way."""
+        if self.pipeline or (self.cycle is not None and not self.cycle.response_complete):
+            return None
+        # A client that does not read its answers gets the normal way's backpressure.
+        if self.flow.write_paused:
+            return None
+        parser = self.parser
+        if (
+            parser.get_method() != b"GET"
+            or parser.get_http_version() != "1.1"
+            or not parser.should_keep_alive()
+            or parser.should_upgrade()
+        ):
+            return None
+        url = httptools.parse_url(self.url)
+        if b"%" in url.path:
+            return None
+        keyless = self.runtime.keyless
+        for name, _ in self.headers:
+            if name in _BODY_HEADERS or (keyless and name in _PROXY_HEADERS):
+                return None
+        polled = polled_at(url.path.decode("latin-1"))
+        if polled is None:
+            return None
+        client = self.client[0] if self.client else ""
+        return respond_now(self.runtime, ask_of(self.headers, url.query or b"", client), polled)
+
+    def _wire(self, answer: Answer) -> bytes:
+        defaults = self.server_state.default_headers
+        # uvicorn replaces the list every second with a fresh `date`; encode it once per list.
+        if self._defaults is None or self._defaults[0] is not defaults:
+            encoded = b"".join(name + b": " + value + b"\r\n" for name, value in defaults)
+            self._defaults = (defaults, encoded)
+        return STATUS_LINE[answer.status] + self._defaults[1] + answer.wire_tail
