@@ -23,6 +23,7 @@ BENCHMARKS = {
     "active": ["-m", "bench.bench_active"],
     "compat": ["bench/bench_compat.py"],
     "fanout": ["bench/fanout/run.py"],
+    "webhooks": ["bench/bench_webhooks.py"],
     "engine": ["bench/bench_engine.py"],
     "history": ["bench/bench_history.py"],
     "scale": ["bench/bench_scale.py"],

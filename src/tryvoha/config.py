@@ -28,5 +28,15 @@ class Settings(BaseSettings):
     compat_rate_burst: int = 120
     compat_history_per_minute: float = 10.0
     compat_history_burst: int = 10
+    webhook_allow_private: bool = False
+    """Allow webhook URLs on loopback and private networks (link-local never, unless below)."""
+    webhook_allow_link_local: bool = False
+    webhook_concurrency: int = 64
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 1.0
+    webhook_retry_cap_seconds: float = 600.0
+    webhook_retry_hours: float = 24.0
+    webhook_max_per_owner: int = 100
+    mqtt_topic_prefix: str = "tryvoha"
     public_url: str | None = None
     """The URL people reach this server at, for links in CAP and feeds."""
