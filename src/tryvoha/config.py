@@ -38,5 +38,9 @@ class Settings(BaseSettings):
     webhook_retry_hours: float = 24.0
     webhook_max_per_owner: int = 100
     mqtt_topic_prefix: str = "tryvoha"
+    stream_heartbeat_s: float = 15.0
+    """Seconds between SSE comment heartbeats and WebSocket pings."""
+    stream_buffer_events: int = 4096
+    """Events a slow stream connection may fall behind before it is closed (it resumes)."""
     public_url: str | None = None
     """The URL people reach this server at, for links in CAP and feeds."""

@@ -149,4 +149,6 @@ def create_app(
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    # Outermost: stream events skip the other layers once a stream's response has started.
+    app.add_middleware(streams.DirectSendMiddleware)
     return app
