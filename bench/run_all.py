@@ -26,7 +26,8 @@ BENCHMARKS = {
     "webhooks": ["bench/bench_webhooks.py"],
     "engine": ["bench/bench_engine.py"],
     "history": ["bench/bench_history.py"],
-    "scale": ["bench/bench_scale.py"],
+    "scale": ["-m", "bench.bench_scale"],
+    "map": ["bench/bench_map.py"],
 }
 
 
