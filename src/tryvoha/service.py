@@ -245,7 +245,9 @@ class AlertService:
             try:
                 await self._write(self.store.append, events, records)
             except SequenceConflict:
+                # Another node wrote first; what it wrote may include answers to our keys.
                 await self._catch_up()
+                await self._load_stored_answers(batch)
                 continue
             self.commits += 1
             self.events_committed += len(events)
@@ -297,6 +299,20 @@ class AlertService:
             records.append(record)
             batch_keys[(actor, job.idempotency.key)] = record
         return CommandResult(status, body, decision.events)
+
+    async def _load_stored_answers(self, batch: Sequence[_Job]) -> None:
+        """
+        Remember the answers the store holds for the batch's idempotency keys, so that a
+        command another node already carried out is replayed, not done twice.
+        """
+        for job in batch:
+            if job.idempotency is None:
+                continue
+            ident = (job.command.actor, job.idempotency.key)
+            if ident not in self._committed_keys:
+                record = await self.read(self.store.find_idempotency, *ident)
+                if record is not None:
+                    self._committed_keys[ident] = record
 
     # -- keeping the projection current -------------------------------------------------
 

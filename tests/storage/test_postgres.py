@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import URL, create_engine, text
+from sqlalchemy import URL, Engine, create_engine, text
 
 from tests.storage.night import T0, Night, minute
 from tests.storage.postgres_support import throwaway_schema
@@ -204,21 +204,34 @@ def test_a_stopped_server_is_a_store_error() -> None:
         store.close()
 
 
-def test_a_lost_connection_is_replaced(open_postgres: OpenPostgres, postgres_url: URL) -> None:
-    """
-    A pooled connection the server dropped (restart, failover) is replaced, not reused.
-    """
-    store = open_postgres()
-    store.append([raised(1, "node-a")])
-    with store.engine.connect() as connection:
-        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    admin = create_engine(postgres_url)
+def backend_pid(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def terminate(url: URL, pid: int) -> None:
+    admin = create_engine(url)
     try:
         with admin.begin() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     finally:
         admin.dispose()
+
+
+def test_lost_connections_are_replaced(open_postgres: OpenPostgres, postgres_url: URL) -> None:
+    """
+    Pooled connections the server dropped (a restart, a failover) are replaced without
+    failing a write or a read.
+    """
+    store = open_postgres()
+    store.append([raised(1, "node-a")])
+    assert store.last_seq() == 1
+    writer, reader = backend_pid(store.engine), backend_pid(store._reads)
+    terminate(postgres_url, writer)
+    terminate(postgres_url, reader)
+
     store.append([raised(2, "node-a")])
-    with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
     assert store.last_seq() == 2
+    assert [e.seq for e in store.read_events()] == [1, 2]
+    assert backend_pid(store.engine) != writer
+    assert backend_pid(store._reads) != reader

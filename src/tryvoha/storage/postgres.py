@@ -18,12 +18,22 @@ on disk before `append()` returns, whatever the server's default is.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import URL, Engine, create_engine, event, func, make_url, select, update
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    make_url,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -53,6 +63,7 @@ from tryvoha.storage.sqlite import (
 )
 
 DRIVER = "postgresql+psycopg"
+T = TypeVar("T")
 
 
 def advisory_key(name: str) -> int:
@@ -112,26 +123,44 @@ def _integrity_error(exc: IntegrityError) -> StoreError:
 class PostgresStore:
     """
     The `Store` on a PostgreSQL database; safe to share between threads and processes.
+
+    Writes and reads have a pool each. A write checks its connection before use (a node
+    survives a database restart or failover without failing a command); a read, which
+    is far more frequent and sometimes on the request path, skips that round trip and is
+    instead retried once when its connection turns out to be gone.
     """
 
-    def __init__(self, url: str | URL, *, pool_size: int = 5, max_overflow: int = 10) -> None:
+    def __init__(self, url: str | URL, *, readers: int = 8) -> None:
         self.url = postgres_url(url)
-        self._engine: Engine = create_engine(
-            self.url,
-            pool_size=pool_size,
-            max_overflow=max_overflow,
-            # A node survives a database restart: stale pooled connections are replaced.
-            pool_pre_ping=True,
-            connect_args={"application_name": "tryvoha"},
+        self._engine = self._make_engine(pool_size=2, max_overflow=6, pool_pre_ping=True)
+        self._reads = self._make_engine(pool_size=readers, max_overflow=readers)
+
+    def _make_engine(self, **pool: Any) -> Engine:
+        engine = create_engine(
+            self.url, connect_args={"application_name": "tryvoha"}, pool_recycle=3600, **pool
         )
-        event.listen(self._engine, "connect", _on_connect)
+        event.listen(engine, "connect", _on_connect)
+        return engine
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url.render_as_string(hide_password=True)!r})"
 
     @property
     def engine(self) -> Engine:
+        """The engine for writes (others' tables live beside the log)."""
         return self._engine
+
+    def _read(self, run: Callable[[Connection], T]) -> T:
+        for attempt in (1, 2):
+            try:
+                with self._reads.connect() as connection:
+                    return run(connection)
+            except DBAPIError as exc:
+                # The pool has dropped its stale connections; a second try gets a new one.
+                if attempt == 1 and exc.connection_invalidated:
+                    continue
+                raise StoreError(f"could not read from {self!r}: {exc.orig}") from exc
+        raise AssertionError("unreachable")
 
     def migrate(self) -> None:
         try:
@@ -143,6 +172,7 @@ class PostgresStore:
 
     def close(self) -> None:
         self._engine.dispose()
+        self._reads.dispose()
 
     def append(
         self, events: Sequence[Event], idempotency: Sequence[IdempotencyRecord] = ()
@@ -176,8 +206,7 @@ class PostgresStore:
             raise StoreError(f"could not append to {self!r}: {exc.orig}") from exc
 
     def last_seq(self) -> int:
-        with self._engine.connect() as connection:
-            return int(connection.execute(_LAST_SEQ).scalar_one())
+        return int(self._read(lambda c: c.execute(_LAST_SEQ).scalar_one()))
 
     def read_events(self, after: int = 0, limit: int = 1000) -> list[Event]:
         if limit <= 0:
@@ -185,21 +214,19 @@ class PostgresStore:
         stmt = (
             select(events.c.payload).where(events.c.seq > after).order_by(events.c.seq).limit(limit)
         )
-        with self._engine.connect() as connection:
-            payloads = connection.execute(stmt).scalars().all()
+        payloads = self._read(lambda c: c.execute(stmt).scalars().all())
         return [event_from_dict(orjson.loads(p)) for p in payloads]
 
     def history(self, query: HistoryQuery) -> list[Alert]:
         if query.limit <= 0:
             return []
-        with self._engine.connect() as connection:
-            payloads = connection.execute(history_statement(query)).scalars().all()
+        stmt = history_statement(query)
+        payloads = self._read(lambda c: c.execute(stmt).scalars().all())
         return [alert_from_dict(orjson.loads(p)) for p in payloads]
 
     def find_idempotency(self, actor: str, key: str) -> IdempotencyRecord | None:
         stmt = select(idempotency).where(idempotency.c.actor == actor, idempotency.c.key == key)
-        with self._engine.connect() as connection:
-            row = connection.execute(stmt).first()
+        row = self._read(lambda c: c.execute(stmt).first())
         return None if row is None else idempotency_from_row(row)
 
     def add_token(self, token: TokenRecord) -> None:
@@ -216,13 +243,11 @@ class PostgresStore:
 
     def find_token(self, token_hash: str) -> TokenRecord | None:
         stmt = select(tokens).where(tokens.c.token_hash == token_hash)
-        with self._engine.connect() as connection:
-            row = connection.execute(stmt).first()
+        row = self._read(lambda c: c.execute(stmt).first())
         return None if row is None else token_from_row(row)
 
     def list_tokens(self) -> list[TokenRecord]:
-        with self._engine.connect() as connection:
-            rows = connection.execute(select(tokens)).all()
+        rows = self._read(lambda c: c.execute(select(tokens)).all())
         # Sorted here, not by the database's collation, so every store orders alike.
         return sorted((token_from_row(r) for r in rows), key=lambda t: t.name)
 
