@@ -294,6 +294,18 @@ class Cluster:
     leadership: Leadership
 
 
+async def run_while_leading(app: Any, start: Duty, stop: Duty) -> None:
+    """
+    Run *start* whenever this node leads, *stop* when it no longer does; an app without a
+    cluster is a single node, which leads (the caller stops the duty itself then).
+    """
+    cluster: Cluster | None = getattr(app.state, "cluster", None)
+    if cluster is None:
+        await start()
+    else:
+        await cluster.leadership.assign(start, stop)
+
+
 def leadership_for(service: AlertService, options: ClusterOptions) -> Leadership:
     store = service.store
     if isinstance(store, PostgresStore):

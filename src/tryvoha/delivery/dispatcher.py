@@ -9,6 +9,10 @@ single transaction, so a burst of acknowledgements costs one commit, not one per
 A crash can lose the newest acknowledgements, and then those events are sent again:
 delivery is at least once, and `X-Tryvoha-Event-Id` lets receivers drop repeats.
 
+In a cluster only the leader runs a dispatcher, while subscriptions are created and deleted
+through any node: with `refresh_seconds` set, it re-reads the outbox on that schedule and
+starts or stops couriers to match.
+
 Clock, sleep and randomness come in through `Timing`, so tests can run a day of retries
 in a moment.
 """
@@ -40,6 +44,7 @@ from tryvoha.delivery.urlguard import Resolver, resolve
 log = logging.getLogger(__name__)
 
 FLUSH_RETRY_SECONDS = 1.0
+REFRESH_SECONDS = 2.0
 
 
 def utc_now() -> datetime:
@@ -72,6 +77,7 @@ class Dispatcher:
         options: WebhookOptions | None = None,
         timing: Timing | None = None,
         resolver: Resolver | None = None,
+        refresh_seconds: float | None = None,
     ) -> None:
         self.feed = feed
         self.outbox = outbox
@@ -92,6 +98,10 @@ class Dispatcher:
         self._pending: dict[str, Progress] = {}
         self._dirty = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self._refresh_seconds = refresh_seconds
+        self._refresher: asyncio.Task[None] | None = None
+        # Ids are never reused: one forgotten must not come back from an older outbox read.
+        self._forgotten: set[str] = set()
         # Saves go one at a time: the newest state of a subscription must land last.
         self._io = ThreadPoolExecutor(1, thread_name_prefix="tryvoha-webhooks")
 
@@ -105,8 +115,17 @@ class Dispatcher:
         self._flusher = asyncio.create_task(self._flush_forever(), name="tryvoha-webhook-flush")
         for webhook in webhooks:
             self.track(webhook)
+        if self._refresh_seconds is not None:
+            self._refresher = asyncio.create_task(
+                self._refresh_forever(self._refresh_seconds), name="tryvoha-webhook-refresh"
+            )
 
     async def stop(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+            self._refresher = None
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -126,7 +145,7 @@ class Dispatcher:
 
     def track(self, webhook: Webhook) -> None:
         """Start delivering *webhook* (after it was stored, or at start)."""
-        if webhook.id in self._couriers:
+        if webhook.id in self._couriers or webhook.id in self._forgotten:
             return
         # Regions may have left the registry since (another regions directory): those
         # match nothing rather than stop the server from starting.
@@ -141,6 +160,7 @@ class Dispatcher:
 
     async def forget(self, webhook_id: str) -> None:
         """Stop delivering (the subscription was deleted); a request in flight is dropped."""
+        self._forgotten.add(webhook_id)
         self._couriers.pop(webhook_id, None)
         task = self._tasks.pop(webhook_id, None)
         if task is not None:
@@ -148,6 +168,26 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.sender.discard(webhook_id)
+
+    async def refresh(self) -> None:
+        """Match the couriers to the outbox: follow what other nodes created or deleted."""
+        known = set(self._couriers)
+        stored = await asyncio.to_thread(self.outbox.list_webhooks)
+        for webhook in stored:
+            self.track(webhook)
+        # Only those tracked before the read: one created here meanwhile is not in it yet.
+        for webhook_id in known - {w.id for w in stored}:
+            log.info("webhook %s was deleted; delivery stops", webhook_id)
+            await self.forget(webhook_id)
+
+    async def _refresh_forever(self, seconds: float) -> None:
+        # Real time, not `timing`: a test's virtual clock must not spin this loop.
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("reading the webhook subscriptions failed; retrying")
 
     def state(self, webhook_id: str) -> DeliveryState | None:
         """The live state, fresher than the stored one; None when not delivering."""

@@ -8,6 +8,10 @@ log order. On every (re)connect the publisher first sends the events it had not 
 acknowledged (read back from the log), then the status of every region, retained, so a
 restart or an outage leaves no stale retained state behind; between connects it sends the
 statuses that changed. A lost connection is retried with exponential backoff and jitter.
+
+In a cluster only the leader publishes. A new leader starts from the newest event and
+resends every status, so the retained state is right at once; events committed while no
+node led are in the log and the API, not on the events topic.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 from fastapi import FastAPI
 
+from tryvoha.cluster import run_while_leading
 from tryvoha.core.regions import RegionRegistry
 from tryvoha.delivery.feed import EventFeed
 from tryvoha.delivery.metrics import MqttMetrics
@@ -271,35 +276,73 @@ class MqttPublisher:
 # -- wiring --------------------------------------------------------------------------------
 
 
+class _Terms:
+    """
+    A publisher for each term in which this node leads the cluster: one node publishes, and
+    each new leader starts with the full resync of a fresh connection.
+    """
+
+    def __init__(self, app: FastAPI, make: Callable[[], MqttPublisher]) -> None:
+        self._app = app
+        self._make = make
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    async def begin(self) -> None:
+        async with self._lock:
+            if self._closed or self._app.state.mqtt is not None:
+                return
+            publisher = self._make()
+            await publisher.start()
+            self._app.state.mqtt = publisher
+
+    async def end(self) -> None:
+        async with self._lock:
+            publisher: MqttPublisher | None = self._app.state.mqtt
+            self._app.state.mqtt = None
+            if publisher is not None:
+                await publisher.stop()
+
+    async def close(self) -> None:
+        """End the term for good: the app stops before leadership hands the duty back."""
+        self._closed = True
+        await self.end()
+
+
 def install(app: FastAPI) -> None:
-    """Publish to MQTT while the app runs, when `mqtt_url` is set."""
+    """Publish to MQTT while the app runs and leads the cluster, when `mqtt_url` is set."""
     options = MqttOptions.from_settings(app.state.settings)
     if options.url is None:
         return
     metrics = MqttMetrics(app.state.metrics.registry)
     app.state.mqtt = None
+    app.state.mqtt_terms = None
 
     async def start(app: FastAPI) -> None:
         service: AlertService = app.state.service
         feed = EventFeed(service, window=1000)
         await feed.start()
-        publisher = MqttPublisher(
-            options=options,
-            service=service,
-            registry=app.state.registry,
-            feed=feed,
-            metrics=metrics,
-        )
-        await publisher.start()
-        app.state.mqtt = publisher
+
+        def publisher() -> MqttPublisher:
+            return MqttPublisher(
+                options=options,
+                service=service,
+                registry=app.state.registry,
+                feed=feed,
+                metrics=metrics,
+            )
+
+        terms = _Terms(app, publisher)
         app.state.mqtt_feed = feed
+        app.state.mqtt_terms = terms
+        await run_while_leading(app, terms.begin, terms.end)
 
     async def stop(app: FastAPI) -> None:
-        publisher: MqttPublisher | None = app.state.mqtt
+        terms: _Terms | None = app.state.mqtt_terms
         feed: EventFeed | None = getattr(app.state, "mqtt_feed", None)
-        app.state.mqtt = app.state.mqtt_feed = None
-        if publisher is not None:
-            await publisher.stop()
+        app.state.mqtt_terms = app.state.mqtt_feed = None
+        if terms is not None:
+            await terms.close()
         if feed is not None:
             await feed.stop()
 

@@ -5,6 +5,9 @@ other features that register webhooks of their own (with a body format of their 
 A new subscription starts at the end of the log: it receives the events committed after
 it was created. Every method takes the caller's token name as `owner`; None means an
 administrator, who sees every subscription. Someone else's subscription is "not found".
+
+Every node of a cluster keeps a registry, but only the leader delivers: `dispatcher` is
+None on the others, which store the change and leave it to the leader to notice.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ class WebhookRegistry:
         self,
         *,
         outbox: Outbox,
-        dispatcher: Dispatcher,
+        dispatcher: Dispatcher | None = None,
         regions: RegionRegistry,
         formats: BodyFormats,
         last_seq: Callable[[], int],
@@ -80,7 +83,8 @@ class WebhookRegistry:
         resolver: Resolver | None = None,
     ) -> None:
         self._outbox = outbox
-        self._dispatcher = dispatcher
+        self.dispatcher = dispatcher
+        """The dispatcher of this node while it leads, else None."""
         self._regions = regions
         self._formats = formats
         self._last_seq = last_seq
@@ -137,7 +141,8 @@ class WebhookRegistry:
             state=DeliveryState(cursor=self._last_seq()),
         )
         await asyncio.to_thread(self._outbox.create, webhook)
-        self._dispatcher.track(webhook)
+        if self.dispatcher is not None:
+            self.dispatcher.track(webhook)
         return webhook
 
     async def get(self, webhook_id: str, *, owner: str | None = None) -> Webhook:
@@ -152,9 +157,11 @@ class WebhookRegistry:
 
     async def delete(self, webhook_id: str, *, owner: str | None = None) -> None:
         await self.get(webhook_id, owner=owner)
-        await self._dispatcher.forget(webhook_id)
+        # Deleted from the outbox first, so a dispatcher re-reading it cannot bring it back.
         if not await asyncio.to_thread(self._outbox.delete, webhook_id, self._clock()):
             raise WebhookNotFound(webhook_id)
+        if self.dispatcher is not None:
+            await self.dispatcher.forget(webhook_id)
 
     async def dead_letters(
         self, webhook_id: str, *, owner: str | None = None, after: int = 0, limit: int = 100
@@ -166,5 +173,5 @@ class WebhookRegistry:
         return await asyncio.to_thread(self._outbox.count_dead_letters, webhook_id)
 
     def _live(self, webhook: Webhook) -> Webhook:
-        state = self._dispatcher.state(webhook.id)
+        state = None if self.dispatcher is None else self.dispatcher.state(webhook.id)
         return webhook if state is None else replace(webhook, state=state)

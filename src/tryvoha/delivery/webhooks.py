@@ -2,8 +2,9 @@
 Webhook subscriptions over HTTP (`/api/webhooks`), and the delivery wired into the app.
 
 Admin and reader tokens manage webhooks; a reader sees only its own, an admin sees all.
-Delivery starts with the app: the subscriptions' cursors are read back from the outbox and
-each receiver gets what it has not acknowledged yet. Other features reach the running
+Every node of a cluster serves the routes; delivery runs on the leader only, starting each
+time the node becomes it: the subscriptions' cursors are read back from the outbox and each
+receiver gets what it has not acknowledged yet. Other features reach the running
 `WebhookRegistry` as `app.state.webhooks` and add body formats with
 `tryvoha.delivery.formats.add_body_format`.
 """
@@ -11,6 +12,7 @@ each receiver gets what it has not acknowledged yet. Other features reach the ru
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -20,8 +22,9 @@ from starlette.responses import Response
 
 from tryvoha.api.deps import require
 from tryvoha.api.errors import ApiError, error_responses
+from tryvoha.cluster import run_while_leading
 from tryvoha.core.auth import Permission, Role, TokenRecord
-from tryvoha.delivery.dispatcher import Dispatcher, Timing
+from tryvoha.delivery.dispatcher import REFRESH_SECONDS, Dispatcher, Timing
 from tryvoha.delivery.feed import EventFeed
 from tryvoha.delivery.formats import body_formats
 from tryvoha.delivery.metrics import WebhookMetrics
@@ -183,21 +186,60 @@ async def list_dead_letters(
 # -- wiring --------------------------------------------------------------------------------
 
 
+class _Terms:
+    """
+    A fresh dispatcher for each term in which this node leads (a stopped one cannot
+    restart); the registry delivers through it while it runs.
+    """
+
+    def __init__(self, make: Callable[[], Dispatcher], outbox: Outbox) -> None:
+        self._make = make
+        self._outbox = outbox
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self.dispatcher: Dispatcher | None = None
+        self.registry: WebhookRegistry | None = None
+
+    async def begin(self) -> None:
+        async with self._lock:
+            if self._closed or self.dispatcher is not None:
+                return
+            dispatcher = self._make()
+            await dispatcher.start(await asyncio.to_thread(self._outbox.list_webhooks))
+            self.dispatcher = dispatcher
+            if self.registry is not None:
+                self.registry.dispatcher = dispatcher
+
+    async def end(self) -> None:
+        async with self._lock:
+            dispatcher, self.dispatcher = self.dispatcher, None
+            if self.registry is not None:
+                self.registry.dispatcher = None
+            if dispatcher is not None:
+                await dispatcher.stop()
+
+    async def close(self) -> None:
+        """End the term for good: the app stops before leadership hands the duty back."""
+        self._closed = True
+        await self.end()
+
+
 @dataclass(slots=True)
 class _Running:
     outbox: Outbox
     feed: EventFeed
-    dispatcher: Dispatcher
+    terms: _Terms
 
 
 def install(app: FastAPI) -> None:
-    """Add the webhook routes, and start delivery with the app."""
+    """Add the webhook routes; deliver while this node leads the cluster."""
     app.include_router(router)
     formats = body_formats(app)
     metrics = WebhookMetrics(app.state.metrics.registry)
     # Tests replace these before the app starts, to compress time or answer DNS.
     app.state.webhook_timing = Timing()
     app.state.webhook_resolver = None
+    app.state.webhook_refresh_seconds = REFRESH_SECONDS
     app.state.webhooks = None
 
     async def start(app: FastAPI) -> None:
@@ -207,21 +249,23 @@ def install(app: FastAPI) -> None:
         outbox = open_outbox(service.store, app.state.settings.database_url)
         feed = EventFeed(service)
         await feed.start()
-        dispatcher = Dispatcher(
-            feed=feed,
+
+        def dispatcher() -> Dispatcher:
+            return Dispatcher(
+                feed=feed,
+                outbox=outbox,
+                regions=app.state.registry,
+                formats=formats,
+                metrics=metrics,
+                options=options,
+                timing=timing,
+                resolver=app.state.webhook_resolver,
+                refresh_seconds=app.state.webhook_refresh_seconds,
+            )
+
+        terms = _Terms(dispatcher, outbox)
+        terms.registry = app.state.webhooks = WebhookRegistry(
             outbox=outbox,
-            regions=app.state.registry,
-            formats=formats,
-            metrics=metrics,
-            options=options,
-            timing=timing,
-            resolver=app.state.webhook_resolver,
-        )
-        await dispatcher.start(await asyncio.to_thread(outbox.list_webhooks))
-        app.state.webhook_delivery = _Running(outbox, feed, dispatcher)
-        app.state.webhooks = WebhookRegistry(
-            outbox=outbox,
-            dispatcher=dispatcher,
             regions=app.state.registry,
             formats=formats,
             last_seq=lambda: feed.last_seq,
@@ -229,6 +273,8 @@ def install(app: FastAPI) -> None:
             options=options,
             resolver=app.state.webhook_resolver,
         )
+        app.state.webhook_delivery = _Running(outbox, feed, terms)
+        await run_while_leading(app, terms.begin, terms.end)
 
     async def stop(app: FastAPI) -> None:
         running: _Running | None = getattr(app.state, "webhook_delivery", None)
@@ -236,7 +282,7 @@ def install(app: FastAPI) -> None:
         app.state.webhook_delivery = None
         if running is None:
             return
-        await running.dispatcher.stop()
+        await running.terms.close()
         await running.feed.stop()
         running.outbox.close()
 
