@@ -21,13 +21,13 @@ BENCHMARKS = {
     "regions": ["bench/bench_regions.py"],
     "commands": ["-m", "bench.bench_commands"],
     "active": ["-m", "bench.bench_active"],
-    "compat": ["bench/bench_compat.py"],
+    "compat": ["-m", "bench.bench_compat"],
     "fanout": ["bench/fanout/run.py"],
-    "webhooks": ["bench/bench_webhooks.py"],
-    "engine": ["bench/bench_engine.py"],
+    "webhooks": ["-m", "bench.bench_webhooks"],
+    "engine": ["-m", "bench.bench_engine"],
     "history": ["bench/bench_history.py"],
     "scale": ["-m", "bench.bench_scale"],
-    "map": ["bench/bench_map.py"],
+    "map": ["-m", "bench.bench_map"],
 }
 
 

@@ -24,8 +24,15 @@ def test_real_server_round_trip(tmp_path: Path) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         raised = httpx.post(f"{server.url}/api/alerts", json={"regions": ["31"]}, headers=headers)
         assert raised.status_code == 201
-        active = httpx.get(f"{server.url}/api/alerts/active").json()
-        assert [a["region_id"] for a in active["alerts"]] == ["31"]
+        first = httpx.get(f"{server.url}/api/alerts/active")
+        assert [a["region_id"] for a in first.json()["alerts"]] == ["31"]
+        assert first.headers["content-type"] == "application/json"
+        etag = first.headers["etag"]
+        cached = httpx.get(f"{server.url}/api/alerts/active", headers={"If-None-Match": etag})
+        assert cached.status_code == 304
+        assert cached.content == b""
+        filtered = httpx.get(f"{server.url}/api/alerts/active", params={"region": "14"})
+        assert filtered.json()["alerts"] == []
         out = cli("alert", "lift", "31", "--url", server.url, "--token", token)
         assert out.strip() == "31\tlifted\tseq 2"
         assert httpx.get(f"{server.url}/api/alerts/active").json()["alerts"] == []

@@ -142,7 +142,7 @@ def create_app(
         feature.install(app)
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics_endpoint(request: Request) -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     web.install(app)

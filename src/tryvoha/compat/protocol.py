@@ -20,12 +20,15 @@ import httptools
 from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from tryvoha.api.routes.native import active_answer
 from tryvoha.compat.alerts_in_ua_answers import polled_at, respond_now
 from tryvoha.compat.answers import Answer
 from tryvoha.compat.fastpath import ask_of
 from tryvoha.compat.runtime import CompatRuntime, compat_runtime
 
 log = logging.getLogger(__name__)
+
+NATIVE_ACTIVE = b"/api/alerts/active"
 
 _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
 _PROXY_HEADERS = frozenset({b"x-forwarded-for", b"forwarded"})
@@ -46,11 +49,13 @@ def compat_http_protocol(app: FastAPI) -> type[HttpToolsProtocol]:
     def count(status: int) -> None:
         counter.labels("GET", f"{status // 100}xx").inc()
 
-    return shortcut_protocol(compat_runtime(app), count)
+    return shortcut_protocol(compat_runtime(app), count, app)
 
 
 def shortcut_protocol(
-    runtime: CompatRuntime, on_answer: Callable[[int], None] | None = None
+    runtime: CompatRuntime,
+    on_answer: Callable[[int], None] | None = None,
+    app: FastAPI | None = None,
 ) -> type[HttpToolsProtocol]:
     """
     A protocol class bound to *runtime*; *on_answer* is called with the status of each
@@ -62,6 +67,8 @@ def shortcut_protocol(
 
     CompatHttpToolsProtocol.runtime = runtime
     CompatHttpToolsProtocol.on_answer = staticmethod(on_answer or _ignore)
+    CompatHttpToolsProtocol.tryvoha_app = app
+    CompatHttpToolsProtocol.native_answers = {}
     return CompatHttpToolsProtocol
 
 
@@ -72,6 +79,9 @@ def _ignore(status: int) -> None:
 class _ShortcutProtocol(HttpToolsProtocol):
     runtime: CompatRuntime
     on_answer: Callable[[int], None]
+    tryvoha_app: FastAPI | None = None
+    native_answers: dict[tuple[int, bytes], Answer]
+    """Not `app`: uvicorn keeps its wrapped ASGI app under that name."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,7 +97,8 @@ class _ShortcutProtocol(HttpToolsProtocol):
         if answer is None:
             super().on_headers_complete()
             return
-        self.transport.write(self._wire(answer))
+        # Two buffers: the large cached tail is handed over without being copied.
+        self.transport.writelines((self._head(answer), answer.wire_tail))
         self._answered = True
         try:
             self.on_answer(answer.status)
@@ -127,16 +138,40 @@ class _ShortcutProtocol(HttpToolsProtocol):
         for name, _ in self.headers:
             if name in _BODY_HEADERS or (keyless and name in _PROXY_HEADERS):
                 return None
+        if url.path == NATIVE_ACTIVE and not url.query:
+            return self._native_active()
         polled = polled_at(url.path.decode("latin-1"))
         if polled is None:
             return None
         client = self.client[0] if self.client else ""
         return respond_now(self.runtime, ask_of(self.headers, url.query or b"", client), polled)
 
-    def _wire(self, answer: Answer) -> bytes:
+    def _native_active(self) -> Answer | None:
+        """The native active-alerts poll, when it needs no token check."""
+        app = self.tryvoha_app
+        if app is None or not app.state.settings.public_read:
+            return None
+        if_none_match = None
+        for name, value in self.headers:
+            if name == b"authorization":
+                return None
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+        status, body, headers = active_answer(app, None, None, if_none_match)
+        # The wire form of a 10 KB list is worth keeping while the log stands still.
+        key = (status, headers["ETag"].encode())
+        answer = self.native_answers.get(key)
+        if answer is None:
+            if len(self.native_answers) > 16:
+                self.native_answers.clear()
+            answer = Answer(status, body, tuple(headers.items()))
+            self.native_answers[key] = answer
+        return answer
+
+    def _head(self, answer: Answer) -> bytes:
         defaults = self.server_state.default_headers
         # uvicorn replaces the list every second with a fresh `date`; encode it once per list.
         if self._defaults is None or self._defaults[0] is not defaults:
             encoded = b"".join(name + b": " + value + b"\r\n" for name, value in defaults)
             self._defaults = (defaults, encoded)
-        return STATUS_LINE[answer.status] + self._defaults[1] + answer.wire_tail
+        return STATUS_LINE[answer.status] + self._defaults[1]

@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from types import SimpleNamespace
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import orjson

@@ -98,7 +98,7 @@ def _parse_time_param(name: str, value: str | None) -> Any:
 
 
 @router.get("/api/regions", response_model=RegionsOut, responses=error_responses(401, 422))
-def list_regions(
+async def list_regions(
     registry: RegistryDep,
     _reader: ReaderDep,
     level: RegionLevel | None = None,
@@ -122,7 +122,7 @@ def list_regions(
 
 
 @router.get("/api/regions/at", response_model=LocationOut, responses=error_responses(401, 422))
-def region_at(
+async def region_at(
     registry: RegistryDep,
     _reader: ReaderDep,
     lat: Annotated[float, Query(ge=-90, le=90)],
@@ -150,7 +150,7 @@ def region_at(
 @router.get(
     "/api/regions/{region_id}", response_model=RegionOut, responses=error_responses(401, 404)
 )
-def get_region(
+async def get_region(
     region_id: str, registry: RegistryDep, _reader: ReaderDep, geometry: bool = False
 ) -> Response:
     """
@@ -164,7 +164,7 @@ def get_region(
     response_model=RegionStatusOut,
     responses=error_responses(401, 404),
 )
-def get_region_status(
+async def get_region_status(
     region_id: str,
     registry: RegistryDep,
     service: ServiceDep,
@@ -202,7 +202,7 @@ def _relatives(registry: RegionRegistry, region_id: str) -> set[str]:
     response_model=ActiveAlertsOut,
     responses=error_responses(401, 422),
 )
-def active_alerts(
+async def active_alerts(
     request: Request,
     service: ServiceDep,
     registry: RegistryDep,
@@ -216,18 +216,36 @@ def active_alerts(
     """
     Alerts active now, oldest first, with the log position they reflect.
     """
+    if region is not None:
+        _query_region(registry, "region", region)
+    status, body, headers = active_answer(
+        request.app, type, region, request.headers.get("if-none-match")
+    )
+    if status == 304:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=JSON, headers=headers)
+
+
+def active_answer(
+    app: Any, type: AlertType | None, region: str | None, if_none_match: str | None
+) -> tuple[int, bytes, dict[str, str]]:
+    """
+    The answer to `GET /api/alerts/active`, rendered once per log version and filter.
+
+    Shared with the HTTP protocol's shortcut, which gives it to unauthenticated polls
+    without a trip through the ASGI stack.
+    """
+    service: AlertService = app.state.service
+    registry: RegionRegistry = app.state.registry
     version = service.last_seq
     etag = f'"active-{version}-{type or ""}-{region or ""}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and etag_matches(if_none_match, etag):
-        return Response(status_code=304, headers=headers)
-    cache: dict[str, tuple[int, bytes]] = request.app.state.active_cache
-    cached = cache.get(etag)
-    if cached is None:
-        wanted = (
-            _relatives(registry, _query_region(registry, "region", region).id) if region else None
-        )
+        return 304, b"", headers
+    cache: dict[str, bytes] = app.state.active_cache
+    body = cache.get(etag)
+    if body is None:
+        wanted = _relatives(registry, region) if region else None
         alerts = [
             alert_to_dict(a)
             for a in service.active
@@ -236,10 +254,8 @@ def active_alerts(
         body = orjson.dumps({"last_seq": version, "alerts": alerts})
         if len(cache) > 256:
             cache.clear()
-        cache[etag] = (version, body)
-    else:
-        body = cached[1]
-    return Response(body, media_type=JSON, headers=headers)
+        cache[etag] = body
+    return 200, body, headers
 
 
 @router.get("/api/alerts", response_model=HistoryOut, responses=error_responses(401, 422))
@@ -408,7 +424,7 @@ async def events(
 
 
 @router.get("/healthz", response_model=Health)
-def healthz(service: ServiceDep) -> Response:
+async def healthz(service: ServiceDep) -> Response:
     """
     Liveness and the log position this node has applied.
     """
