@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import cli, ensure_debian_packages, free_port, machine, wrk
+from bench.common import cli, free_port, machine, nginx_static, wrk
 from tryvoha.regions_io import load_bundled
 
 PATHS = (
@@ -99,64 +98,6 @@ def server(database_url: str, mode: str) -> Iterator[str]:
             process.wait()
 
 
-@contextmanager
-def nginx(files: dict[str, bytes]) -> Iterator[str]:
-    """nginx serving *files* (path -> bytes) as static files, the peer measured against."""
-    ensure_debian_packages("nginx")
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="tryvoha-nginx-") as tmp:
-        # nginx's workers drop root; they must be able to read the temporary root.
-        Path(tmp).chmod(0o755)
-        root = Path(tmp) / "root"
-        for path, body in files.items():
-            target = root / path.lstrip("/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(body)
-        conf = Path(tmp) / "nginx.conf"
-        conf.write_text(
-            f"""
-worker_processes auto;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    keepalive_requests 1000000;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-        default_type application/json;
-    }}
-}}
-"""
-        )
-        binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        subprocess.run([binary, "-c", str(conf), "-p", tmp], check=True)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    httpx.get(url, timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-            yield url
-        finally:
-            subprocess.run([binary, "-c", str(conf), "-p", tmp, "-s", "stop"], check=False)
-            pid_file = Path(tmp) / "nginx.pid"
-            deadline = time.monotonic() + 10
-            while pid_file.exists() and time.monotonic() < deadline:
-                time.sleep(0.1)
-
-
 def raise_alerts(url: str, operator: str) -> None:
     """A busy night: 40 raions under air raid, 60 hromadas with other alerts, a few warnings."""
     registry = load_bundled()
@@ -196,7 +137,7 @@ def main() -> None:
                     response.raise_for_status()
                     assert bodies.setdefault(path, response.content) == response.content
                     rps[mode, path] = wrk(f"{url}{path}", seconds=args.seconds, headers=auth)
-        with nginx(bodies) as peer:
+        with nginx_static(bodies) as peer:
             for path in PATHS:
                 assert httpx.get(f"{peer}{path}").content == bodies[path]
                 rps["nginx", path] = wrk(f"{peer}{path}", seconds=args.seconds, headers=auth)

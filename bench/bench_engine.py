@@ -2,7 +2,7 @@
 The warning engine against all hromadas: full re-evaluation of 1,000 live tracks, the
 1-second tick with 10 % of tracks updated, and report -> alert event through a real server.
 
-    .venv/bin/python bench/bench_engine.py [--tracks 1000] [--ticks 120] [--samples 200]
+    .venv/bin/python bench/bench_engine.py [--tracks 1000] [--ticks 120] [--samples 80]
 
 Targets (issue 5): full re-evaluation < 150 ms; tick p95 < 20 ms; report -> alert p99 < 100 ms.
 The tracks: 70 % Shahed-type, 20 % jet drones, 10 % cruise missiles, at random places inside

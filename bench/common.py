@@ -146,10 +146,23 @@ http {{
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         subprocess.run([nginx, "-c", str(conf), "-p", tmp], check=True)
         try:
-            time.sleep(0.3)
-            yield f"http://127.0.0.1:{port}"
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    httpx.get(url, timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            yield url
         finally:
             subprocess.run([nginx, "-c", str(conf), "-p", tmp, "-s", "stop"], check=False)
+            pid_file = Path(tmp) / "nginx.pid"
+            deadline = time.monotonic() + 10
+            while pid_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
 
 
 def wrk(

@@ -10,9 +10,7 @@ that exist already, so importing a file twice adds nothing.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -22,16 +20,14 @@ from sqlalchemy import (
     Insert,
     Select,
     Table,
-    create_engine,
     func,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.pool import StaticPool
 
 from tryvoha.history.schema import attacks, history_alerts, history_imports
-from tryvoha.storage.base import Store
+from tryvoha.storage.repository import SQLRepository
 
 CHUNK = 5000
 Progress = Callable[[int], None]
@@ -40,56 +36,12 @@ Progress = Callable[[int], None]
 _TABLES = (history_imports, history_alerts, attacks)
 
 
-class HistoryRepository:
+class HistoryRepository(SQLRepository):
+    tables = _TABLES
+
     def __init__(self, engine: Engine, *, owns_engine: bool = False) -> None:
-        self._engine = engine
-        self._owns_engine = owns_engine
+        super().__init__(engine, owns_engine=owns_engine)
         self._intervals: tuple[int, pd.DataFrame] | None = None
-        # The in-memory database is one connection that threads take turns on.
-        self._serial: AbstractContextManager[Any] = (
-            threading.RLock() if isinstance(engine.pool, StaticPool) else nullcontext()
-        )
-
-    @classmethod
-    def in_memory(cls) -> HistoryRepository:
-        # One shared connection: every new connection to ":memory:" is a new empty database.
-        engine = create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
-        with engine.begin() as connection:
-            for table in _TABLES:
-                table.create(connection)
-        return cls(engine, owns_engine=True)
-
-    @classmethod
-    def for_store(cls, store: Store) -> HistoryRepository:
-        """
-        The repository on *store*'s database (migrated by the store), or in memory for a
-        store without one.
-        """
-        engine = getattr(store, "engine", None)
-        if isinstance(engine, Engine):
-            return cls(engine)
-        return cls.in_memory()
-
-    def close(self) -> None:
-        if self._owns_engine:
-            self._engine.dispose()
-
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        with self._serial, self._engine.connect() as connection:
-            yield connection
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        with self._connect() as connection, connection.begin():
-            raw = connection.connection.dbapi_connection
-            if connection.dialect.name == "sqlite" and getattr(raw, "isolation_level", "") is None:
-                # The SQLite store runs its driver in autocommit mode and begins its own
-                # transactions; without one, every row would be a durable commit of its own.
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            yield connection
 
     # -- imports ---------------------------------------------------------------------------
 

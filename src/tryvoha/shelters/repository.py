@@ -11,19 +11,17 @@ rebuilt only when the table has changed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, func, insert, select, update
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from tryvoha.shelters.model import Shelter
 from tryvoha.shelters.nearest import ShelterIndex
 from tryvoha.shelters.schema import shelters
-from tryvoha.storage.base import Store
+from tryvoha.storage.repository import SQLRepository
 
 _FIELDS = ("name_uk", "name_en", "lat", "lon", "kind")
 
@@ -40,57 +38,14 @@ def _row_to_shelter(row: Any) -> Shelter:
     return Shelter(row.id, row.name_uk, row.name_en, row.lat, row.lon, row.kind)
 
 
-class ShelterRepository:
+class ShelterRepository(SQLRepository):
+    tables = (shelters,)
+
     def __init__(self, engine: Engine, *, owns_engine: bool = False) -> None:
-        self._engine = engine
-        self._owns_engine = owns_engine
+        super().__init__(engine, owns_engine=owns_engine)
         self._lock = threading.Lock()
-        # The in-memory database is one connection shared by every thread: one at a time.
-        self._serial: AbstractContextManager[Any] = (
-            threading.Lock() if owns_engine else nullcontext()
-        )
         self._index: ShelterIndex | None = None
         self._index_version: tuple[int, int] | None = None
-
-    @classmethod
-    def in_memory(cls) -> ShelterRepository:
-        # One shared connection: every new connection to ":memory:" is a new empty database.
-        engine = create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
-        with engine.begin() as connection:
-            shelters.create(connection)
-        return cls(engine, owns_engine=True)
-
-    @classmethod
-    def for_store(cls, store: Store) -> ShelterRepository:
-        """
-        The repository on *store*'s database (migrated by the store), or in memory for a
-        store without one.
-        """
-        engine = getattr(store, "engine", None)
-        if isinstance(engine, Engine):
-            return cls(engine)
-        return cls.in_memory()
-
-    def close(self) -> None:
-        if self._owns_engine:
-            self._engine.dispose()
-
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        with self._serial, self._engine.connect() as connection:
-            yield connection
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        with self._connect() as connection, connection.begin():
-            raw = connection.connection.dbapi_connection
-            if connection.dialect.name == "sqlite" and getattr(raw, "isolation_level", "") is None:
-                # The SQLite store runs its driver in autocommit mode and begins its own
-                # transactions; without one, every row would be a commit of its own.
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            yield connection
 
     # -- writing ---------------------------------------------------------------------------
 

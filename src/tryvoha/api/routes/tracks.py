@@ -116,7 +116,7 @@ class EngineRunner:
         # A fresh executor per start: an app's lifespan may run more than once.
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="tryvoha-engine")
         self.service = app.state.service
-        self._clock = getattr(app.state, "clock", utc_now)
+        self._clock = app.state.clock
         self.service.add_listener(self._observe)
         adopted = [
             a.region_id
