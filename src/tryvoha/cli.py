@@ -107,7 +107,7 @@ def demo(
         float | None, typer.Option(help="Stop the server this many seconds after the replay.")
     ] = None,
 ) -> None:
-    """Serve, then replay a real night through the live API."""
+    """Serve, then replay the simulated 2025-07-04 night through the live warning engine."""
     from tryvoha.demo import run_demo
 
     settings = settings_from(database_url or "sqlite:///./var/demo.db")

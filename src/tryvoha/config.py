@@ -42,5 +42,7 @@ class Settings(BaseSettings):
     """Seconds between SSE comment heartbeats and WebSocket pings."""
     stream_buffer_events: int = 4096
     """Events a slow stream connection may fall behind before it is closed (it resumes)."""
+    engine_config: str | None = None
+    """A warning-engine parameter file (TOML); the shipped `data/engine.toml` when unset."""
     public_url: str | None = None
     """The URL people reach this server at, for links in CAP and feeds."""

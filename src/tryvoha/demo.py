@@ -103,7 +103,6 @@ def run_demo(
     night = simulate(scenario, engine_units(registry, config))
     clock = NightClock(scenario.start, speed)
     app = create_app(settings, registry=registry, clock=clock)
-    app.state.clock = clock
     app.state.engine.tick_seconds = ENGINE_TICK_WALL_S
     base_url = f"http://{settings.host}:{settings.port}"
     server = uvicorn.Server(

@@ -54,7 +54,6 @@ def start_app(
     app = create_app(
         Settings(**settings), store=store, bus=MemoryBus(), registry=registry, clock=clock
     )
-    app.state.clock = clock
     return TestClient(app)
 
 

@@ -1,6 +1,6 @@
 """
 A synthetic map for engine tests: square 10 km cells in the engine's plane, grouped into
-raions of 5 x 5 cells in one oblast, and helpers to place reports in plane metres.
+raions of 5 x 5 cells in one oblast, and functions that place reports in plane metres.
 """
 
 from __future__ import annotations
