@@ -29,6 +29,7 @@ from tryvoha.compat.runtime import CompatRuntime, compat_runtime
 log = logging.getLogger(__name__)
 
 NATIVE_ACTIVE = b"/api/alerts/active"
+_COPY_LIMIT = 4096
 
 _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
 _PROXY_HEADERS = frozenset({b"x-forwarded-for", b"forwarded"})
@@ -97,8 +98,13 @@ class _ShortcutProtocol(HttpToolsProtocol):
         if answer is None:
             super().on_headers_complete()
             return
-        # Two buffers: the large cached tail is handed over without being copied.
-        self.transport.writelines((self._head(answer), answer.wire_tail))
+        tail = answer.wire_tail
+        if len(tail) > _COPY_LIMIT:
+            # Two buffers: a large cached tail is handed over without being copied.
+            self.transport.writelines((self._head(answer), tail))
+        else:
+            # One send for a small answer: a second buffer would cost a second syscall.
+            self.transport.write(self._head(answer) + tail)
         self._answered = True
         try:
             self.on_answer(answer.status)
