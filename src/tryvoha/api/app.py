@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -102,6 +103,10 @@ def create_app(
         app.state.service = service
         for hook in app.state.on_start:
             await hook(app)
+        # Regions, geometry and caches built at start live as long as the process: keep
+        # them out of the collector's full passes, which otherwise stall every request.
+        gc.freeze()
+        gc.set_threshold(20_000, 50, 1000)
         try:
             yield
         finally:
