@@ -7,7 +7,7 @@ with nginx serving the same bytes as static files in the same run:
 
 The server runs as its own process on 127.0.0.1 (ports below 32768), configured like
 `tryvoha serve`, with rate limits opened wide so that every request is answered (the
-limiter still runs); once as `tryvoha serve` runs it (the ASGI fast path), once with the
+limiter still runs); once through the ASGI stack alone, once with the
 HTTP protocol shortcut (`tryvoha.compat.protocol.compat_http_protocol`). Every process it
 starts is stopped at the end. Needs wrk and nginx: installed with apt when missing and run
 as root, otherwise it says what to install.
@@ -18,18 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import cli, free_port, machine, nginx_static, wrk
+from bench.common import cli, machine, nginx_static, tryvoha_server, wrk
 from tryvoha.regions_io import load_bundled
 
 PATHS = (
@@ -39,7 +35,7 @@ PATHS = (
 
 
 MODES = {
-    "asgi": "tryvoha serve today: the ASGI fast path",
+    "asgi": "through the ASGI stack",
     "shortcut": "with the HTTP protocol shortcut (compat_http_protocol)",
 }
 
@@ -69,35 +65,6 @@ def serve(port: int, database_url: str, mode: str) -> None:
     )
 
 
-@contextmanager
-def server(database_url: str, mode: str) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.bench_compat", "--serve", str(port), database_url, mode],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("tryvoha did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def raise_alerts(url: str, operator: str) -> None:
     """A busy night: 40 raions under air raid, 60 hromadas with other alerts, a few warnings."""
     registry = load_bundled()
@@ -119,7 +86,8 @@ def main() -> None:
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(int(args.serve[0]), args.serve[1], args.serve[2])
+        mode, port, database_url = args.serve
+        serve(int(port), database_url, mode)
         return
     rps: dict[tuple[str, str], float] = {}
     bodies: dict[str, bytes] = {}
@@ -129,7 +97,8 @@ def main() -> None:
         reader = cli("token", "create", "--name", "device", "--role", "reader", db=db)
         auth = {"Authorization": f"Bearer {reader}"}
         for mode in MODES:
-            with server(db, mode) as url:
+            command = [sys.executable, "-m", "bench.bench_compat", "--serve", mode]
+            with tryvoha_server(db, command=command) as url:
                 if not bodies:
                     raise_alerts(url, operator)
                 for path in PATHS:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -58,10 +58,21 @@ def cli(*args: str, db: str) -> str:
 
 
 @contextmanager
-def tryvoha_server(db: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def tryvoha_server(
+    db: str, env: dict[str, str] | None = None, command: Sequence[str] | None = None
+) -> Iterator[str]:
+    """
+    A server on a free port until the block ends: `tryvoha serve`, or *command* followed
+    by the port and *db* (a benchmark's own way of serving the app).
+    """
     port = free_port()
+    argv = (
+        [*command, str(port), db]
+        if command is not None
+        else [*TRYVOHA, "serve", "--port", str(port), "--database-url", db]
+    )
     process = subprocess.Popen(
-        [*TRYVOHA, "serve", "--port", str(port), "--database-url", db],
+        argv,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
