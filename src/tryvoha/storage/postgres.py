@@ -52,11 +52,9 @@ from tryvoha.storage.base import (
 )
 from tryvoha.storage.schema import alerts, events, idempotency, tokens
 from tryvoha.storage.sqlite import (
-    alert_row,
-    event_row,
+    append_rows,
     history_statement,
     idempotency_from_row,
-    idempotency_row,
     to_ms,
     token_from_row,
     token_row,
@@ -179,16 +177,8 @@ class PostgresStore:
     ) -> None:
         if not events and not idempotency:
             return
-        for offset, item in enumerate(events[1:], start=1):
-            if item.seq != events[0].seq + offset:
-                raise SequenceConflict(
-                    f"event {item.seq} does not follow {events[0].seq + offset - 1}"
-                )
         # Encoded before the lock is taken, to keep the part every node waits for short.
-        event_rows = [event_row(e) for e in events]
-        newest = {e.alert.id: e.alert for e in events}
-        alert_rows = [alert_row(a) for a in newest.values()]
-        idempotency_rows = [idempotency_row(r) for r in idempotency]
+        event_rows, alert_rows, idempotency_rows = append_rows(events, idempotency)
         try:
             with self._engine.begin() as connection:
                 if events:

@@ -126,6 +126,27 @@ def idempotency_row(record: IdempotencyRecord) -> dict[str, Any]:
     }
 
 
+Rows = list[dict[str, Any]]
+
+
+def append_rows(
+    events: Sequence[Event], idempotency: Sequence[IdempotencyRecord]
+) -> tuple[Rows, Rows, Rows]:
+    """
+    The rows one append writes: events, the newest state of each alert they touch, and
+    idempotency records. Raises `SequenceConflict` when the events are not consecutive.
+    """
+    for offset, item in enumerate(events[1:], start=1):
+        if item.seq != events[0].seq + offset:
+            raise SequenceConflict(f"event {item.seq} does not follow {events[0].seq + offset - 1}")
+    newest = {e.alert.id: e.alert for e in events}
+    return (
+        [event_row(e) for e in events],
+        [alert_row(a) for a in newest.values()],
+        [idempotency_row(r) for r in idempotency],
+    )
+
+
 def token_row(token: TokenRecord) -> dict[str, Any]:
     return {
         "name": token.name,
@@ -313,16 +334,8 @@ class SQLiteStore:
     ) -> None:
         if not events and not idempotency:
             return
-        for offset, item in enumerate(events[1:], start=1):
-            if item.seq != events[0].seq + offset:
-                raise SequenceConflict(
-                    f"event {item.seq} does not follow {events[0].seq + offset - 1}"
-                )
         # Encode before taking the lock, to keep the locked part short.
-        event_rows = [event_row(e) for e in events]
-        newest = {e.alert.id: e.alert for e in events}
-        alert_rows = [alert_row(a) for a in newest.values()]
-        idempotency_rows = [idempotency_row(r) for r in idempotency]
+        event_rows, alert_rows, idempotency_rows = append_rows(events, idempotency)
         try:
             with self._write() as connection:
                 if events:
