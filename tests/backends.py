@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +27,19 @@ def require_service(name: str, host: str, port: int) -> None:
         if in_ci():
             pytest.fail(f"{message}; CI requires it")
         pytest.skip(message)
+
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+"""The public reference data, laid beside the repository on development machines and in CI."""
+
+
+def require_shared_file(path: Path) -> Path:
+    """
+    *path* of the shared reference data; missing, it fails in CI and skips elsewhere.
+    """
+    if not path.is_file():
+        message = f"{path} is absent: the real datasets are read from ../shared/data"
+        if in_ci():
+            pytest.fail(f"{message}; CI has them")
+        pytest.skip(message)
+    return path

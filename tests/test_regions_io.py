@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import shapely
 
+from tests.backends import require_shared_file
 from tryvoha.core.errors import RegionImportError
 from tryvoha.core.model import RegionLevel
 from tryvoha.regions_io import (
@@ -202,13 +203,10 @@ def test_load_from_dir_errors(tmp_path: Path) -> None:
 # -- the build script -------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    not (SHARED_REGIONS / "crosswalk_regions.csv").is_file(),
-    reason="the source data ../shared/data/regions is not present next to the repository",
-)
 def test_build_script_reproduces_the_bundled_data(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    require_shared_file(SHARED_REGIONS / "crosswalk_regions.csv")
     spec = importlib.util.spec_from_file_location(
         "build_regions", REPO / "scripts/build_regions.py"
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backends import require_shared_file
 from tryvoha.core.regions import RegionRegistry
 from tryvoha.history.analytics import Analytics
 from tryvoha.history.attacks import import_attacks
@@ -23,10 +24,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 def shared_file(*parts: str) -> Path:
     """A file of the shared reference data, or a skip saying where it should be."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the real datasets are read from ../shared/data")
-    return path
+    return require_shared_file(SHARED_DATA.joinpath(*parts))
 
 
 @pytest.fixture(scope="session")

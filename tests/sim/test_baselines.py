@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backends import require_shared_file
 from tryvoha.core.engine import TrackReport, WarningEngine
 from tryvoha.core.model import ThreatClass
 from tryvoha.regions_io import load_bundled
@@ -38,8 +39,7 @@ def test_the_bundled_night_gives_kyivs_real_sirens_clipped_to_the_window():
 
 
 def test_the_derived_file_of_shared_data_gives_the_same_intervals():
-    if not DERIVED.is_file():
-        pytest.skip(f"the derived siren file is not at {DERIVED}")
+    require_shared_file(DERIVED)
     registry = load_bundled()
     bundled = real_sirens(registry, START.timestamp(), END.timestamp())
     derived = real_sirens(registry, START.timestamp(), END.timestamp(), path=DERIVED)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backends import require_shared_file
 from tests.sim.night_fixtures import tiny_table
 from tests.sim.test_from_attacks import ATTACKS
 from tryvoha.cli import main
@@ -141,8 +142,7 @@ def test_mistakes_are_one_line_errors(
 
 
 def test_simulate_a_row_of_the_attacks_register(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    if not ATTACKS.is_file():
-        pytest.skip(f"the attacks register is not at {ATTACKS}")
+    require_shared_file(ATTACKS)
     saved = tmp_path / "row.json"
     # Data row 954 (line 955): the Iskander-K of 2025-07-04 (4 launched, 2 destroyed).
     code = main(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backends import require_shared_file
 from tryvoha.core.model import ThreatClass
 from tryvoha.sim.scenario import Fate, ScenarioError
 from tryvoha.sim.scenario_from_attacks import read_attacks, rows_of_night, scenario_from_rows
@@ -24,9 +25,7 @@ ATTACKS = (
 
 @pytest.fixture(scope="module")
 def rows():  # type: ignore[no-untyped-def]
-    if not ATTACKS.is_file():
-        pytest.skip(f"the attacks register is not at {ATTACKS}")
-    return read_attacks(ATTACKS)
+    return read_attacks(require_shared_file(ATTACKS))
 
 
 def test_the_night_of_4_july_2025_is_539_drones_and_11_missiles(rows):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.backends import require_shared_file
 from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tryvoha.shelters.geojson import read_shelters
 from tryvoha.shelters.model import Shelter
@@ -30,9 +31,7 @@ def kyiv_centre() -> list[Shelter]:
 
 @pytest.fixture(scope="session")
 def kyiv_metro_file() -> Path:
-    if not KYIV_METRO.is_file():
-        pytest.skip(f"the shared OpenStreetMap metro export is not at {KYIV_METRO}")
-    return KYIV_METRO
+    return require_shared_file(KYIV_METRO)
 
 
 @pytest.fixture(scope="session")
