@@ -435,3 +435,12 @@ def test_invalid_registries(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         RegionRegistry(regions, geometries)
+
+
+def test_concerning_is_the_lineage_and_the_subtree(registry: RegionRegistry) -> None:
+    raion = registry.children("14")[0]
+    concerned = registry.concerning([raion.id])
+    assert concerned == {raion.id, "14", *registry.descendants(raion.id)}
+    assert "31" not in concerned
+    with pytest.raises(UnknownRegion):
+        registry.concerning(["14", "nowhere"])

@@ -235,6 +235,18 @@ class RegionRegistry:
         self.get(region_id)
         return self._ancestors[region_id]
 
+    def concerning(self, region_ids: Iterable[str]) -> frozenset[str]:
+        """
+        The regions whose alerts concern *region_ids*: themselves, their descendants, and
+        their ancestors (an ancestor's alert covers them). Raises `UnknownRegion`.
+        """
+        found: set[str] = set()
+        for region_id in region_ids:
+            found.add(self.get(region_id).id)
+            found.update(self.ancestors(region_id))
+            found.update(self.descendants(region_id))
+        return frozenset(found)
+
     def descendants(self, region_id: str) -> frozenset[str]:
         """Ids of every region below this one, not including itself."""
         self.get(region_id)

@@ -34,15 +34,9 @@ class EventFilter:
         such ids are left out (a filter of only unknown regions then matches nothing).
         """
         listed = list(regions)
-        widened: set[str] = set()
-        for region_id in listed:
-            if region_id not in registry and not strict:
-                continue
-            widened.add(registry.get(region_id).id)
-            widened.update(registry.ancestors(region_id))
-            widened.update(registry.descendants(region_id))
+        widened = registry.concerning(r for r in listed if strict or r in registry)
         wanted_types = frozenset(types)
-        return cls(frozenset(widened) if listed else None, wanted_types if wanted_types else None)
+        return cls(widened if listed else None, wanted_types if wanted_types else None)
 
     def matches(self, event: Event) -> bool:
         return (self.region_ids is None or event.alert.region_id in self.region_ids) and (

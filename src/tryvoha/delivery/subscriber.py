@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from tryvoha.core.errors import UnknownAlertType, UnknownRegion
+from tryvoha.core.errors import UnknownAlertType
 from tryvoha.core.model import AlertType
 from tryvoha.core.regions import RegionRegistry
 
@@ -66,14 +66,7 @@ def region_set(registry: RegionRegistry, region_ids: Iterable[str]) -> frozenset
     The regions whose alerts concern *region_ids*: themselves, their descendants, and their
     ancestors (an ancestor's alert covers them).
     """
-    allowed: set[str] = set()
-    for region_id in region_ids:
-        if region_id not in registry:
-            raise UnknownRegion(region_id)
-        allowed.add(region_id)
-        allowed.update(registry.ancestors(region_id))
-        allowed.update(registry.descendants(region_id))
-    return frozenset(allowed)
+    return registry.concerning(region_ids)
 
 
 def type_set(values: Iterable[str]) -> frozenset[AlertType]:

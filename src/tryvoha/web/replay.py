@@ -23,7 +23,8 @@ from starlette.responses import Response
 
 from tryvoha.api.deps import ReaderDep, ServiceDep
 from tryvoha.api.errors import ApiError, error_responses
-from tryvoha.core.codec import format_time, parse_time
+from tryvoha.api.routes.native import parse_time_param
+from tryvoha.core.codec import format_time
 from tryvoha.core.model import AlertLevel, AlertType
 from tryvoha.history.schema import history_alerts
 from tryvoha.service import AlertService, utc_now
@@ -61,17 +62,6 @@ class ReplayOut(BaseModel):
     log: LogSpanOut | None = Field(description="The times of the log's first and last events")
     intervals: list[IntervalOut]
     truncated: bool = Field(description=f"true when over {MAX_INTERVALS} intervals matched")
-
-
-def _time_param(name: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        raise ApiError(
-            422, "invalid_request", f"{name}: not an ISO 8601 time with offset: {value!r}"
-        ) from None
 
 
 async def log_span(service: AlertService) -> tuple[datetime, datetime] | None:
@@ -192,7 +182,7 @@ async def replay(
     span = await log_span(service)
     clock: Callable[[], datetime] = getattr(request.app.state, "clock", utc_now)
     start, end = choose_window(
-        _time_param("since", since), _time_param("until", until), span, clock()
+        parse_time_param("since", since), parse_time_param("until", until), span, clock()
     )
     if end <= start:
         raise ApiError(422, "invalid_request", "until: must be later than since")

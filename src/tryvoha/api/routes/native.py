@@ -83,7 +83,7 @@ def _query_region(registry: RegionRegistry, name: str, region_id: str) -> Region
     return region
 
 
-def _parse_time_param(name: str, value: str | None) -> Any:
+def parse_time_param(name: str, value: str | None) -> Any:
     if value is None:
         return None
     try:
@@ -193,10 +193,6 @@ async def get_region_status(
 # -- alerts ---------------------------------------------------------------------------
 
 
-def _relatives(registry: RegionRegistry, region_id: str) -> set[str]:
-    return {region_id, *registry.ancestors(region_id), *registry.descendants(region_id)}
-
-
 @router.get(
     "/api/alerts/active",
     response_model=ActiveAlertsOut,
@@ -245,7 +241,7 @@ def active_answer(
     cache: dict[str, bytes] = app.state.active_cache
     body = cache.get(etag)
     if body is None:
-        wanted = _relatives(registry, region) if region else None
+        wanted = registry.concerning([region]) if region else None
         alerts = [
             alert_to_dict(a)
             for a in service.active
@@ -287,8 +283,8 @@ async def alert_history(
     query = HistoryQuery(
         region_ids=region_ids,
         type=type,
-        since=_parse_time_param("since", since),
-        until=_parse_time_param("until", until),
+        since=parse_time_param("since", since),
+        until=parse_time_param("until", until),
         before_id=before_id,
         limit=limit,
     )
@@ -363,7 +359,7 @@ async def raise_alerts(
     if body.threat is not None:
         threat = Threat(
             threat_class=body.threat.threat_class,
-            expected_arrival=_parse_time_param(
+            expected_arrival=parse_time_param(
                 "threat.expected_arrival", body.threat.expected_arrival
             ),
             track_id=body.threat.track_id,
