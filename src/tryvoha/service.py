@@ -124,7 +124,6 @@ class AlertService:
         self._last_at: datetime | None = None
         self._listeners: list[Callable[[Sequence[Event]], None]] = []
         self.commits = 0
-        self.events_committed = 0
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -250,7 +249,6 @@ class AlertService:
                 await self._load_stored_answers(batch)
                 continue
             self.commits += 1
-            self.events_committed += len(events)
             for record in records:
                 self._committed_keys[(record.actor, record.key)] = record
             self._absorb(events)

@@ -117,8 +117,3 @@ def render_alerts(
             "disclaimer": DISCLAIMER,
         }
     )
-
-
-def error_body(message: str) -> bytes:
-    """alerts.in.ua's error shape, which the client turns into `"{message} HTTP Code:N"`."""
-    return orjson.dumps({"message": message})

@@ -215,9 +215,6 @@ class Overlap:
     def all_ms(self) -> int:
         return int(self.by_count_ms[self.units]) if self.units else 0
 
-    def at_least_ms(self, k: int) -> int:
-        return int(self.by_count_ms[k:].sum())
-
 
 def overlap(
     per_unit: Sequence[Intervals],

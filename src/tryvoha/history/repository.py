@@ -176,13 +176,6 @@ class HistoryRepository(SQLRepository):
         )
         return pd.DataFrame.from_records(self._fetch_all(stmt), columns=columns)
 
-    def attack_payloads(self, ids: Sequence[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        stmt = select(attacks.c.id, attacks.c.payload).where(attacks.c.id.in_(list(ids)))
-        with self._connect() as connection:
-            return {int(i): str(p) for i, p in connection.execute(stmt).all()}
-
 
 def _insert_ignoring_duplicates(connection: Connection, table: Table) -> Insert:
     # A concurrent import of the same file must not fail on the rows the other one added.

@@ -455,10 +455,3 @@ class WarningEngine:
 
     def alerted_units(self) -> list[str]:
         return [self.units.ids[u] for u in np.flatnonzero(self._on)]
-
-    def alerted_regions(self) -> list[str]:
-        """Every region the engine has raised and not lifted, escalations included."""
-        regions = [r for u in np.flatnonzero(self._on) for r in self.units.specs[u].region_ids]
-        if self.escalation is not None:
-            regions.extend(self.escalation.alerted())
-        return regions
