@@ -17,7 +17,7 @@ folds events into the projection. The service runs both, with the store's commit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -137,7 +137,7 @@ class ActiveAlerts:
         self.last_seq = event.seq
 
 
-def validate_regions(region_ids: Iterable[str], known: Mapping[str, object] | object) -> None:
+def validate_regions(region_ids: Iterable[str], known: Container[str]) -> None:
     """
     Raise `InvalidCommand` or `UnknownRegion` unless every id is known; names all bad ones.
     """
@@ -146,7 +146,7 @@ def validate_regions(region_ids: Iterable[str], known: Mapping[str, object] | ob
         raise InvalidCommand("regions: at least one region is required")
     if len(ids) > MAX_REGIONS_PER_COMMAND:
         raise InvalidCommand(f"regions: at most {MAX_REGIONS_PER_COMMAND} per command")
-    unknown = [r for r in ids if r not in known]  # type: ignore[operator]
+    unknown = [r for r in ids if r not in known]
     if len(unknown) == 1:
         raise UnknownRegion(unknown[0])
     if unknown:
@@ -159,7 +159,7 @@ def _unique(ids: Iterable[str]) -> tuple[str, ...]:
 
 
 def decide(
-    active: ActiveAlerts, command: Command, *, now: datetime, known_regions: object
+    active: ActiveAlerts, command: Command, *, now: datetime, known_regions: Container[str]
 ) -> Decision:
     """
     Return the events *command* causes against *active*, numbered from `active.last_seq + 1`.
