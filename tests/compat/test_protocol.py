@@ -6,6 +6,7 @@ answer at once, in order, and leaves everything else to the normal way.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -129,6 +130,64 @@ def test_304_through_the_shortcut(server: LiveServer, shortcut: Shortcut) -> Non
     assert again.body == b""
     assert again.headers["last-modified"] == stamp
     assert shortcut.answers[before:] == [304]
+
+
+def test_a_request_arriving_in_pieces_is_answered_once_whole(
+    server: LiveServer, shortcut: Shortcut
+) -> None:
+    token = server.token("pieces")
+    exchange(server, get(BY_OBLAST, token), 1)
+    data = get(BY_OBLAST, token)
+    connection = Connection(server)
+    before = len(shortcut.answers)
+    connection.sock.sendall(data[:20])
+    time.sleep(0.2)  # long enough for the first piece to be read on its own
+    (split,) = connection.exchange(data[20:], 1)
+    (whole,) = connection.exchange(data, 1)
+    connection.close()
+    assert split.status == whole.status == 200
+    assert split.body == whole.body and len(whole.body) == 29
+    assert shortcut.answers[before:] == [200, 200]
+
+
+def test_a_second_read_that_looks_whole_still_continues_the_first(
+    server: LiveServer, shortcut: Shortcut
+) -> None:
+    """What the parser holds from the first read decides what the second one means."""
+    token = server.token("continued")
+    exchange(server, get(BY_OBLAST, token), 1)
+    connection = Connection(server)
+    before = len(shortcut.answers)
+    connection.sock.sendall(b"GET /nowhere HTTP/1.1\r\nX-Note: ")
+    time.sleep(0.2)
+    (reply,) = connection.exchange(get(BY_OBLAST, token), 1)
+    connection.close()
+    assert reply.status == 404
+    assert shortcut.answers[before:] == []
+
+
+def test_header_values_are_read_as_the_parser_reads_them(
+    server: LiveServer, shortcut: Shortcut
+) -> None:
+    token = server.token("spaces")
+    exchange(server, get(BY_OBLAST, token), 1)
+    before = len(shortcut.answers)
+    data = f"GET {BY_OBLAST} HTTP/1.1\r\nhost:x\r\nAUTHORIZATION:\t  Bearer {token}\r\n\r\n"
+    (reply,) = exchange(server, data.encode(), 1)
+    assert reply.status == 200 and len(reply.body) == 29
+    assert shortcut.answers[before:] == [200]
+
+
+def test_a_malformed_request_is_refused_by_the_parser(
+    server: LiveServer, shortcut: Shortcut
+) -> None:
+    token = server.token("malformed")
+    exchange(server, get(BY_OBLAST, token), 1)
+    before = len(shortcut.answers)
+    data = f"GET {BY_OBLAST} HTTP/1.1\r\nAuthorization Bearer {token}\r\n\r\n"
+    (reply,) = exchange(server, data.encode(), 1)
+    assert reply.status == 400
+    assert shortcut.answers[before:] == []
 
 
 def test_pipelined_requests_are_answered_in_order(server: LiveServer) -> None:
