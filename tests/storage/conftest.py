@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import URL
 
 from tests.storage.postgres_support import empty_tables, throwaway_schema
-from tryvoha.storage.base import IdempotencyConflict, Store
+from tryvoha.storage.base import Store
 from tryvoha.storage.memory import MemoryStore
 from tryvoha.storage.postgres import PostgresStore
 from tryvoha.storage.sqlite import SQLiteStore
@@ -66,15 +66,5 @@ def store(request: pytest.FixtureRequest, open_sqlite: Callable[[], SQLiteStore]
         return MemoryStore()
     if request.param == "sqlite":
         return open_sqlite()
-    if request.node.originalname == "test_idempotency_record_without_events":
-        # PostgreSQL is shared by several nodes, so a stored answer is never replaced: of two
-        # nodes racing on one key the second must replay the first's answer, not overwrite it.
-        request.applymarker(
-            pytest.mark.xfail(
-                raises=IdempotencyConflict,
-                strict=True,
-                reason="the shared store keeps the first answer for a key",
-            )
-        )
     open_postgres: Callable[[], PostgresStore] = request.getfixturevalue("open_postgres")
     return open_postgres()

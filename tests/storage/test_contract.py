@@ -22,6 +22,7 @@ from tryvoha.core.model import AlertLevel, AlertType, Event, Threat, ThreatClass
 from tryvoha.storage.base import (
     DuplicateToken,
     HistoryQuery,
+    IdempotencyConflict,
     IdempotencyRecord,
     SequenceConflict,
     Store,
@@ -241,16 +242,25 @@ def test_idempotency_records(store: Store) -> None:
 
 
 def test_idempotency_record_without_events(store: Store) -> None:
-    """
-    A command that changed nothing still records its answer, and a newer one replaces it.
-    """
-    first = IdempotencyRecord("op", "k", "h1", 200, b"\x00\xff", minute(0))
-    second = IdempotencyRecord("op", "k", "h2", 409, b"", minute(1))
-    store.append([], [first])
-    assert store.find_idempotency("op", "k") == first
-    store.append([], [second])
-    assert store.find_idempotency("op", "k") == second
+    """A command that changed nothing still records its answer."""
+    record = IdempotencyRecord("op", "k", "h1", 200, b"\x00\xff", minute(0))
+    store.append([], [record])
+    assert store.find_idempotency("op", "k") == record
     assert store.last_seq() == 0
+
+
+def test_a_stored_answer_is_never_replaced(store: Store) -> None:
+    """A second answer for a key fails the whole append: every retry gets the first."""
+    first = IdempotencyRecord("op", "k", "h1", 200, b"first", minute(0))
+    store.append([], [first])
+    second = IdempotencyRecord("op", "k", "h2", 409, b"", minute(1))
+    other = IdempotencyRecord("op", "other", "h3", 201, b"", minute(1))
+    with pytest.raises(IdempotencyConflict):
+        store.append(Night().raise_("14"), [other, second])
+    assert store.find_idempotency("op", "k") == first
+    assert store.find_idempotency("op", "other") is None
+    assert store.last_seq() == 0
+    assert history_ids(store) == []
 
 
 def _token(name: str, role: Role = Role.OPERATOR, regions: tuple[str, ...] = ()) -> TokenRecord:

@@ -66,7 +66,14 @@ class Store(Protocol):
     def append(
         self, events: Sequence[Event], idempotency: Sequence[IdempotencyRecord] = ()
     ) -> None:
-        """Durably append *events* (consecutive seqs after `last_seq()`) in one transaction."""
+        """
+        Durably append *events* (consecutive seqs after `last_seq()`) and the answers to
+        their idempotency keys, all or nothing, in one transaction.
+
+        A stored answer is never replaced: it is what every retry of the command must get.
+        Raises `SequenceConflict` when the first event does not follow the log's last one,
+        `IdempotencyConflict` when an answer for one of the keys is already stored.
+        """
 
     def last_seq(self) -> int: ...
 

@@ -14,6 +14,7 @@ from tryvoha.core.model import Alert, Event
 from tryvoha.storage.base import (
     DuplicateToken,
     HistoryQuery,
+    IdempotencyConflict,
     IdempotencyRecord,
     SequenceConflict,
 )
@@ -58,6 +59,9 @@ class MemoryStore:
             for offset, event in enumerate(events):
                 if event.seq != expected + offset:
                     raise SequenceConflict(f"event {event.seq} does not follow {expected - 1}")
+            for record in idempotency:
+                if (record.actor, record.key) in self._idempotency:
+                    raise IdempotencyConflict(f"an answer for {record.key!r} is stored already")
             self._events.extend(events)
             for event in events:
                 self._alerts[event.alert.id] = event.alert

@@ -7,9 +7,9 @@ run one after the other and the sequence check cannot race. A writer whose first
 not follow the last one gets `SequenceConflict` and decides again on the newer log (the
 service's optimistic loop). The primary key on `seq` is the second line of defence.
 
-Idempotency keys are shared by all nodes: a record is inserted, never replaced, so of two
-nodes that race on one key the second gets `IdempotencyConflict` and nothing of its append
-is written; it then replays the stored answer.
+Idempotency keys are shared by all nodes: as in every store, a record is inserted, never
+replaced, so of two nodes that race on one key the second gets `IdempotencyConflict` and
+nothing of its append is written; it then replays the stored answer.
 
 Every connection runs with `synchronous_commit=on`: a commit has reached the server's WAL
 on disk before `append()` returns, whatever the server's default is.

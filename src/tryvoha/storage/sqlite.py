@@ -48,6 +48,7 @@ from tryvoha.storage import migrate as migrations
 from tryvoha.storage.base import (
     DuplicateToken,
     HistoryQuery,
+    IdempotencyConflict,
     IdempotencyRecord,
     SequenceConflict,
     StoreError,
@@ -214,15 +215,7 @@ _UPSERT_ALERT = _alert_insert.on_conflict_do_update(
     set_={c.name: _alert_insert.excluded[c.name] for c in alerts.c if c.name != "id"},
 )
 
-_idem_insert = sqlite_insert(idempotency)
-_UPSERT_IDEMPOTENCY = _idem_insert.on_conflict_do_update(
-    index_elements=[idempotency.c.actor, idempotency.c.key],
-    set_={
-        c.name: _idem_insert.excluded[c.name]
-        for c in idempotency.c
-        if c.name not in ("actor", "key")
-    },
-)
+_INSERT_IDEMPOTENCY = idempotency.insert()
 
 
 # -- the store ---------------------------------------------------------------------------
@@ -345,7 +338,12 @@ class SQLiteStore:
                     connection.execute(_INSERT_EVENTS, event_rows)
                     connection.execute(_UPSERT_ALERT, alert_rows)
                 if idempotency_rows:
-                    connection.execute(_UPSERT_IDEMPOTENCY, idempotency_rows)
+                    connection.execute(_INSERT_IDEMPOTENCY, idempotency_rows)
+        except IntegrityError as exc:
+            # Events were checked to follow the log, so only a stored answer can collide.
+            if "idempotency" not in str(exc.orig):
+                raise StoreError(f"could not append to {self.url.database}: {exc.orig}") from exc
+            raise IdempotencyConflict(f"an answer is stored already: {exc.orig}") from exc
         except DBAPIError as exc:
             raise StoreError(f"could not append to {self.url.database}: {exc.orig}") from exc
 
