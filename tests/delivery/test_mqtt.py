@@ -33,6 +33,7 @@ from tryvoha.core.model import AlertLevel, AlertType, Event
 from tryvoha.delivery.feed import EventFeed
 from tryvoha.delivery.metrics import MqttMetrics
 from tryvoha.delivery.mqtt import MqttPublisher
+from tryvoha.delivery.mqtt_topics import cursor_of
 from tryvoha.delivery.options import MqttOptions
 from tryvoha.service import AlertService
 from tryvoha.storage.memory import MemoryStore
@@ -148,14 +149,10 @@ class Running:
         return list((await self.service.execute(command)).events)
 
 
-@asynccontextmanager
-async def publishing(prefix: str, port: int = BROKER[1]) -> AsyncIterator[Running]:
-    service = AlertService(MemoryStore(), MemoryBus(), small_registry())
-    await service.start()
-    feed = EventFeed(service)
-    await feed.start()
-    metrics = MqttMetrics(CollectorRegistry())
-    publisher = MqttPublisher(
+def new_publisher(
+    service: AlertService, feed: EventFeed, prefix: str, port: int = BROKER[1]
+) -> MqttPublisher:
+    return MqttPublisher(
         options=MqttOptions(
             url=f"mqtt://127.0.0.1:{port}",
             topic_prefix=prefix,
@@ -165,16 +162,37 @@ async def publishing(prefix: str, port: int = BROKER[1]) -> AsyncIterator[Runnin
         service=service,
         registry=service.registry,
         feed=feed,
-        metrics=metrics,
+        metrics=MqttMetrics(CollectorRegistry()),
         rng=random.Random(3),
     )
-    running = Running(service, publisher, metrics)
+
+
+@asynccontextmanager
+async def publishing(prefix: str, port: int = BROKER[1]) -> AsyncIterator[Running]:
+    service = AlertService(MemoryStore(), MemoryBus(), small_registry())
+    await service.start()
+    feed = EventFeed(service)
+    await feed.start()
+    publisher = new_publisher(service, feed, prefix, port)
+    running = Running(service, publisher, publisher.metrics)
     try:
         yield running
     finally:
         await publisher.stop()
         await feed.stop()
         await service.stop()
+
+
+async def event_seqs(subscriber: aiomqtt.Client, count: int) -> list[int]:
+    """The seqs of the next *count* events *subscriber* gets."""
+    seqs: list[int] = []
+    async with asyncio.timeout(5):
+        async for message in subscriber.messages:
+            assert isinstance(message.payload, bytes)
+            seqs.append(orjson.loads(message.payload)["seq"])
+            if len(seqs) == count:
+                return seqs
+    raise AssertionError("unreachable")
 
 
 async def test_a_new_subscriber_gets_every_oblast_status_retained(prefix: str) -> None:
@@ -229,6 +247,52 @@ async def test_events_arrive_in_order_with_qos_1(prefix: str) -> None:
     assert not any(m.retain for m in received)
     assert [orjson.loads(m.payload) for m in received] == [event_to_dict(e) for e in events]
     assert running.metrics.publishes.labels("event")._value.get() == len(events)
+
+
+async def test_a_new_publisher_resumes_after_the_last_acknowledged_event(prefix: str) -> None:
+    """Events committed while no publisher ran (a restart, a new leader) are sent late."""
+    async with publishing(prefix) as running, aiomqtt.Client(*BROKER) as subscriber:
+        await subscriber.subscribe(f"{prefix}/events", qos=1)
+        await running.publisher.start()
+        await asyncio.wait_for(running.publisher.wait_synced(), 5)
+        sent = await running.raise_("3")
+        assert await event_seqs(subscriber, 1) == [sent[0].seq]
+        await until(lambda: running.publisher.sent_seq == sent[0].seq)
+        await running.publisher.stop()
+
+        missed = await running.raise_("4") + await running.lift("3")
+        feed = running.publisher._feed
+        successor = new_publisher(running.service, feed, prefix)
+        await successor.start()
+        try:
+            await asyncio.wait_for(successor.wait_synced(), 5)
+            later = await running.raise_("31")
+            seqs = await event_seqs(subscriber, 3)
+            stored = await read(f"{prefix}/server/events_sent", 1)
+        finally:
+            await successor.stop()
+    assert seqs == [e.seq for e in missed + later]
+    assert stored[0].retain and orjson.loads(stored[0].payload) == {"seq": later[0].seq}
+
+
+@pytest.mark.parametrize(
+    ("payload", "seq"),
+    [(b'{"seq": 5}', 5), (b'{"seq": 0}', 0), (b"", None), (b"{}", None), (b"[1]", None),
+     (b"not json", None), (b'{"seq": -1}', None), (b'{"seq": true}', None),
+     (b'{"seq": "5"}', None), (None, None)],
+)  # fmt: skip
+def test_a_record_on_the_broker_is_read_strictly(payload: bytes | None, seq: int | None) -> None:
+    assert cursor_of(payload) == seq
+
+
+async def test_without_a_record_on_the_broker_a_publisher_starts_from_now(prefix: str) -> None:
+    async with publishing(prefix) as running, aiomqtt.Client(*BROKER) as subscriber:
+        await subscriber.subscribe(f"{prefix}/events", qos=1)
+        await running.raise_("3")
+        await running.publisher.start()
+        await asyncio.wait_for(running.publisher.wait_synced(), 5)
+        later = await running.raise_("4")
+        assert await event_seqs(subscriber, 1) == [later[0].seq]
 
 
 async def test_raise_and_lift_flip_the_retained_status(prefix: str) -> None:

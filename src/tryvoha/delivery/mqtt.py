@@ -9,9 +9,13 @@ acknowledged (read back from the log), then the status of every region, retained
 restart or an outage leaves no stale retained state behind; between connects it sends the
 statuses that changed. A lost connection is retried with exponential backoff and jitter.
 
-In a cluster only the leader publishes. A new leader starts from the newest event and
-resends every status, so the retained state is right at once; events committed while no
-node led are in the log and the API, not on the events topic.
+After each batch of events the publisher records, retained on the broker itself, the newest
+event the broker acknowledged (`<prefix>/server/events_sent`). A publisher that starts (a
+restart, or a new leader in a cluster) resumes after that event, so events committed while
+no node was publishing, or sent but not acknowledged before a crash, still reach the events
+topic: late rather than never, in order, at least once (an event may come twice across a
+crash; consumers skip seqs they have seen). It also resends every status, so the retained
+state is right at once. With no record on the broker it starts from the newest event.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ from tryvoha.delivery.feed import EventFeed
 from tryvoha.delivery.metrics import MqttMetrics
 from tryvoha.delivery.mqtt_topics import (
     RegionState,
+    cursor_of,
+    cursor_payload,
+    cursor_topic,
     event_payload,
     events_topic,
     is_topic_safe,
@@ -53,6 +60,8 @@ log = logging.getLogger(__name__)
 MAX_REPLAY = 10_000
 """Events sent again after an outage at most; older ones are left to the log and the API."""
 STATUS_BATCH = 200
+CURSOR_WAIT_SECONDS = 0.5
+"""How long a starting publisher waits for the broker's retained record of what was sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +132,7 @@ class MqttPublisher:
         self._rng = rng or random.SystemRandom()
         self._identifier = f"tryvoha-{secrets.token_hex(4)}"
         self._sent_seq = 0
+        self._resumed = False
         self._published: dict[str, RegionState] = {}
         self._synced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -146,7 +156,8 @@ class MqttPublisher:
         await self._synced.wait()
 
     async def start(self) -> None:
-        # Only what happens from now on: the retained statuses carry the state before.
+        # From now on unless the broker records an older event (`_resume`): the retained
+        # statuses carry the state before.
         self._sent_seq = self._feed.last_seq
         self._task = asyncio.create_task(self._run(), name="tryvoha-mqtt")
 
@@ -201,6 +212,8 @@ class MqttPublisher:
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         """Publish until the connection drops (raises `MqttError`)."""
+        if not self._resumed:
+            await self._resume(client)
         publishing = asyncio.create_task(self._publish(client))
         watch = asyncio.create_task(self._watch(client))
         try:
@@ -218,6 +231,27 @@ class MqttPublisher:
         async for _message in client.messages:
             pass
         raise aiomqtt.MqttError("the connection ended")
+
+    async def _resume(self, client: aiomqtt.Client) -> None:
+        """Go back to the newest event the broker acknowledged, if it is older than ours."""
+        topic = cursor_topic(self.options.topic_prefix)
+        await client.subscribe(topic, qos=1)
+        stored = None
+        # A retained message follows the subscription at once; none may exist.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CURSOR_WAIT_SECONDS):
+                async for message in client.messages:
+                    if message.topic.matches(topic):
+                        stored = cursor_of(message.payload)
+                        break
+        await client.unsubscribe(topic)
+        # Only ever back: a record ahead of this log (another log on the same prefix, or
+        # events this node has yet to receive) would skip events, while going back only
+        # repeats some.
+        if stored is not None and stored < self._sent_seq:
+            log.info("MQTT: resuming after event %d (was %d)", stored, self._sent_seq)
+            self._sent_seq = stored
+        self._resumed = True
 
     # -- what is sent ------------------------------------------------------------------------
 
@@ -248,6 +282,12 @@ class MqttPublisher:
                 await client.publish(topic, event_payload(event), qos=1)
                 self._sent_seq = event.seq
                 self.metrics.publishes.labels("event").inc()
+            await client.publish(
+                cursor_topic(self.options.topic_prefix),
+                cursor_payload(self._sent_seq),
+                qos=1,
+                retain=True,
+            )
 
     async def _send_statuses(self, client: aiomqtt.Client) -> None:
         """Send the regions whose state differs from what the broker retains."""

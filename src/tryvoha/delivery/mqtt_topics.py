@@ -5,6 +5,8 @@ What the MQTT publisher sends, as pure functions: topics, region states and payl
     <prefix>/regions/<id>/status       every region's status (QoS 1, retained)
     <prefix>/oblasts/<id>/status       the same, for oblast-level units only (retained)
     <prefix>/server/status             {"online": true|false} (retained; false is the will)
+    <prefix>/server/events_sent        {"seq": n}, the newest event the broker acknowledged
+                                       (retained; where the next publisher resumes)
 
 A region's status payload combines the alert types: `status` is `active` when any type
 is active there, else `partial` when any type is partial, else `none`; `level` is the most
@@ -59,6 +61,10 @@ def server_topic(prefix: str) -> str:
     return f"{prefix}/server/status"
 
 
+def cursor_topic(prefix: str) -> str:
+    return f"{prefix}/server/events_sent"
+
+
 def is_topic_safe(region_id: str) -> bool:
     """Ids with MQTT separators or wildcards cannot be one topic level."""
     return bool(region_id) and not _TOPIC_UNSAFE & set(region_id)
@@ -106,3 +112,18 @@ def event_payload(event: Event) -> bytes:
 
 def server_payload(online: bool) -> bytes:
     return orjson.dumps({"online": online})
+
+
+def cursor_payload(seq: int) -> bytes:
+    return orjson.dumps({"seq": seq})
+
+
+def cursor_of(payload: object) -> int | None:
+    """The seq in a cursor payload, or None for anything else (an empty retained message)."""
+    if not isinstance(payload, bytes | bytearray) or not payload:
+        return None
+    try:
+        seq = orjson.loads(payload).get("seq")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0 else None
