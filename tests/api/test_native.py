@@ -7,6 +7,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.conftest import auth, make_token
+from tryvoha.api.app import create_app
+from tryvoha.bus.memory import MemoryBus
+from tryvoha.config import Settings
 from tryvoha.core.auth import Role
 from tryvoha.core.regions import RegionRegistry
 from tryvoha.storage.memory import MemoryStore
@@ -163,6 +166,21 @@ def test_operator_scope(client: TestClient, store: MemoryStore, registry: Region
         "14",
         raion.id,
     }
+
+
+def test_a_token_in_the_query_reads_but_never_writes(
+    registry: RegionRegistry, store: MemoryStore
+) -> None:
+    app = create_app(Settings(public_read=False), store=store, bus=MemoryBus(), registry=registry)
+    reader = make_token(store, "map", Role.READER)
+    operator = make_token(store, "duty", Role.OPERATOR)
+    with TestClient(app) as private:
+        assert private.get("/api/alerts/active").status_code == 401
+        assert private.get(f"/api/alerts/active?access_token={reader}").status_code == 200
+        assert private.get("/api/alerts/active?access_token=tv_nope").status_code == 401
+        write = private.post(f"/api/alerts?access_token={operator}", json={"regions": ["14"]})
+        assert write.status_code == 401
+        assert store.last_seq() == 0
 
 
 def test_revocation_is_immediate(client: TestClient, store: MemoryStore) -> None:

@@ -545,6 +545,41 @@ def test_ws_needs_a_valid_token_when_reads_are_private(registry: RegionRegistry)
             assert ws.receive_json()["type"] == "subscribed"
 
 
+def test_ws_takes_a_token_in_the_query_as_browsers_must(registry: RegionRegistry) -> None:
+    store = MemoryStore()
+    token = make_token(store, "reader", Role.READER)
+    app = create_app(Settings(public_read=False), store=store, bus=MemoryBus(), registry=registry)
+    with TestClient(app) as client:
+        with client.websocket_connect(f"/api/ws?access_token={token}") as ws:
+            assert ws.receive_json()["type"] == "subscribed"
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect("/api/ws?access_token=tv_not-a-token"),
+        ):
+            pass
+        assert refused.value.code == 1008
+
+
+def test_sse_takes_a_token_in_the_query_when_reads_are_private(registry: RegionRegistry) -> None:
+    """EventSource cannot send a header: `?access_token=` is how a browser reads privately."""
+
+    async def scenario() -> None:
+        store = MemoryStore()
+        operator = make_token(store, "duty", Role.OPERATOR)
+        reader = make_token(store, "map", Role.READER)
+        settings = Settings(public_read=False)
+        app = create_app(settings, store=store, bus=MemoryBus(), registry=registry)
+        async with serving(app) as client:
+            assert (await client.get("/api/stream")).status_code == 401
+            wrong = await client.get("/api/stream?access_token=tv_not-a-token")
+            assert wrong.status_code == 401
+            async with stream(client, f"?access_token={reader}") as events:
+                await raise_(client, operator, OBLAST)
+                assert [e["id"] for e in await events.wait_events(1)] == ["1"]
+
+    run(scenario)
+
+
 def test_ws_heartbeat(registry: RegionRegistry) -> None:
     app, _token = new_app(registry, heartbeat_s=0.05)
     with TestClient(app) as client, client.websocket_connect("/api/ws") as ws:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import ConsoleMessage, Page, Request
+from playwright.sync_api import ConsoleMessage, Page, Request, ViewportSize
 
 from tests.backends import in_ci
 from tests.servers import free_port
@@ -46,8 +46,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 READY = "html[data-shapes='all'][data-live]"
 """The page has drawn every level and applied the live snapshot."""
 
@@ -68,13 +68,14 @@ class LiveServer:
     token: str
     clock: SettableClock
     store: SQLiteStore
+    public_read: bool = True
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
 
     def serve(self) -> None:
         """Start (or start again) on the same port, store and clock."""
         app = create_app(
-            Settings(database_url=str(self.store.url)),
+            Settings(database_url=str(self.store.url), public_read=self.public_read),
             store=self.store,
             bus=MemoryBus(),
             registry=load_bundled(),
@@ -105,7 +106,7 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    tmp_path: Path, clock: SettableClock, shelters: Path | None = None
+    tmp_path: Path, clock: SettableClock, shelters: Path | None = None, *, public_read: bool = True
 ) -> Iterator[LiveServer]:
     store = open_store(f"sqlite:///{tmp_path / 'map.db'}")
     assert isinstance(store, SQLiteStore)
@@ -113,7 +114,8 @@ def live_server(
     if shelters is not None:
         repository = ShelterRepository.for_store(store)
         repository.save(read_shelters(shelters.read_bytes()).shelters, shelters.name)
-    server = LiveServer(f"http://127.0.0.1:{(port := free_port())}", port, token, clock, store)
+    url = f"http://127.0.0.1:{(port := free_port())}"
+    server = LiveServer(url, port, token, clock, store, public_read)
     server.serve()
     try:
         yield server

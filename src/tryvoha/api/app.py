@@ -20,6 +20,7 @@ from tryvoha import __version__, cluster, web
 from tryvoha.api import streams
 from tryvoha.api.errors import install_error_handlers
 from tryvoha.api.middleware import BodyLimitMiddleware, ConditionalGetMiddleware
+from tryvoha.api.redact import install_redaction
 from tryvoha.api.routes import (
     cap,
     compat_alerts_in_ua,
@@ -80,6 +81,7 @@ def create_app(
     """
     settings = settings or Settings()
     metrics = Metrics()
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

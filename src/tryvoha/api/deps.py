@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tryvoha.api.errors import ApiError
@@ -67,15 +67,38 @@ def require(permission: Permission) -> Callable[..., Coroutine[Any, Any, TokenRe
     return dependency
 
 
+ACCESS_TOKEN_PARAM = "access_token"
+"""
+RFC 6750's query parameter, for reads only: a browser's EventSource and WebSocket cannot
+send an Authorization header. Access logs redact it (`api.redact`).
+"""
+
+AccessToken = Annotated[
+    str | None,
+    Query(
+        alias=ACCESS_TOKEN_PARAM,
+        max_length=512,
+        description="a reader token, for clients that cannot send `Authorization`",
+    ),
+]
+
+
 async def reader(
-    service: ServiceDep, settings: SettingsDep, credentials: Credentials
+    service: ServiceDep,
+    settings: SettingsDep,
+    credentials: Credentials,
+    access_token: AccessToken = None,
 ) -> TokenRecord | None:
-    """Reads are public unless `TRYVOHA_PUBLIC_READ=false`; a given token must be valid."""
-    if credentials is None:
+    """
+    Reads are public unless `TRYVOHA_PUBLIC_READ=false`; a given token (a Bearer header,
+    else `?access_token=`) must be valid.
+    """
+    raw = credentials.credentials if credentials is not None else access_token
+    if not raw:
         if settings.public_read:
             return None
         raise ApiError(401, "unauthorized", "a Bearer token is required", _CHALLENGE)
-    return lookup_token(service, credentials.credentials)
+    return lookup_token(service, raw)
 
 
 WriterDep = Annotated[TokenRecord, Depends(require(Permission.WRITE_ALERTS))]

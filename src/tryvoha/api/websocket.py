@@ -16,7 +16,7 @@ import orjson
 from starlette.datastructures import QueryParams
 from starlette.websockets import WebSocket
 
-from tryvoha.api.deps import lookup_token
+from tryvoha.api.deps import ACCESS_TOKEN_PARAM, lookup_token
 from tryvoha.api.errors import ApiError
 from tryvoha.core.errors import TryvohaError
 from tryvoha.core.model import AlertType
@@ -203,13 +203,19 @@ class WsSession:
 
 
 async def _authorised(websocket: WebSocket) -> bool:
-    """Reads are public unless `TRYVOHA_PUBLIC_READ=false`; a given token must be valid."""
+    """
+    Reads are public unless `TRYVOHA_PUBLIC_READ=false`; a given token (a Bearer header,
+    else `?access_token=`, since a browser cannot set headers on a WebSocket) must be valid.
+    """
     header = websocket.headers.get("authorization")
     if header is None:
-        return bool(websocket.app.state.settings.public_read)
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return False
+        token = websocket.query_params.get(ACCESS_TOKEN_PARAM, "")
+        if not token:
+            return bool(websocket.app.state.settings.public_read)
+    else:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return False
     service = websocket.app.state.service
     try:
         await service.read(lookup_token, service, token.strip())

@@ -7,6 +7,7 @@
 // skipped, so nothing is ever applied twice. If the browser gives up (the server answered
 // an error, e.g. after losing its log), a new stream, with a new snapshot, is opened with
 // backoff.
+import { withToken } from "./api.js";
 import { parseTime } from "./time.js";
 
 const EVENTS = ["alert.raised", "alert.updated", "alert.lifted"];
@@ -42,7 +43,7 @@ export class LiveAlerts {
   }
 
   open() {
-    const source = new EventSource(this.url);
+    const source = new EventSource(withToken(this.url));
     this.source = source;
     this.onConnection(this.lastSeq < 0 ? "connecting" : "reconnecting");
     source.addEventListener("open", () => {
