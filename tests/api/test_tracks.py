@@ -80,7 +80,7 @@ def shahed(
     }
 
 
-def post(client: TestClient, token: str, *reports: dict[str, Any]) -> dict[str, Any]:
+def post(client: TestClient, token: str, *reports: object) -> dict[str, Any]:
     response = client.post("/api/tracks", json={"reports": list(reports)}, headers=auth(token))
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
@@ -121,12 +121,13 @@ def test_bad_reports_are_rejected_one_by_one_and_good_ones_applied(
     client: TestClient, store: MemoryStore, clock: Clock
 ) -> None:
     token = make_token(store, "radar", Role.ENGINE)
+    alien: dict[str, Any] = {"class": "ufo"}  # "class" cannot be written as a keyword argument
     body = post(
         client,
         token,
         shahed("good", clock.now),
         shahed("north", clock.now, lat=95.0),
-        shahed("alien", clock.now, **{"class": "ufo"}),
+        shahed("alien", clock.now, **alien),
         shahed("early", clock.now + timedelta(minutes=5)),
         {"track_id": "bare"},
         "not an object",

@@ -21,7 +21,7 @@ def shipped() -> dict[str, Any]:
     return tomllib.loads(TEXT)
 
 
-def test_the_shipped_config_covers_every_class():
+def test_the_shipped_config_covers_every_class() -> None:
     config = parse_config(TEXT)
     assert set(config.classes) == set(ThreatClass)
     shahed = config.params(ThreatClass.SHAHED)
@@ -71,7 +71,7 @@ def test_the_shipped_config_covers_every_class():
         ),
     ],
 )
-def test_bad_values_are_named(path: tuple[str, ...], value: object, message: str):
+def test_bad_values_are_named(path: tuple[str, ...], value: object, message: str) -> None:
     data = shipped()
     table = data
     for key in path[:-1]:
@@ -81,7 +81,7 @@ def test_bad_values_are_named(path: tuple[str, ...], value: object, message: str
         config_from_mapping(data)
 
 
-def test_a_missing_class_or_an_unknown_one_is_named():
+def test_a_missing_class_or_an_unknown_one_is_named() -> None:
     data = shipped()
     del data["classes"]["aircraft"]
     with pytest.raises(ConfigError, match=r"classes\.aircraft: missing table"):
@@ -92,6 +92,6 @@ def test_a_missing_class_or_an_unknown_one_is_named():
         config_from_mapping(data)
 
 
-def test_not_toml_at_all():
+def test_not_toml_at_all() -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         parse_config("engine = [")

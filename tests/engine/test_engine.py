@@ -50,7 +50,7 @@ def straight_feed(
     }
 
 
-def test_threat_flying_at_a_unit_alerts_it_a_lead_time_ahead_and_lifts_after_it_passes():
+def test_threat_flying_at_a_unit_alerts_it_a_lead_time_ahead_and_lifts_after_it_passes() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     speed = 45.0
     y = 5_000.0
@@ -71,7 +71,7 @@ def test_threat_flying_at_a_unit_alerts_it_a_lead_time_ahead_and_lifts_after_it_
     assert engine.alerted_units() == []
 
 
-def test_units_far_to_the_side_of_a_straight_track_stay_quiet():
+def test_units_far_to_the_side_of_a_straight_track_stay_quiet() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     raised, _, _ = run(engine, straight_feed("T1", -160_000.0, 5_000.0, 45.0, 3600), 3600)
     assert raised
@@ -89,7 +89,7 @@ def test_units_far_to_the_side_of_a_straight_track_stay_quiet():
         assert gap <= reach + SHAHED.v_max * 30
 
 
-def test_a_lost_track_widens_then_is_dropped_and_its_units_lift():
+def test_a_lost_track_widens_then_is_dropped_and_its_units_lift() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     feed = straight_feed("T1", -60_000.0, 5_000.0, 45.0, 600)
     feed[600] = [
@@ -110,7 +110,7 @@ def test_a_lost_track_widens_then_is_dropped_and_its_units_lift():
     assert sizes[max(sizes)] == 0
 
 
-def test_a_silent_track_stops_trusting_its_course():
+def test_a_silent_track_stops_trusting_its_course() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     engine.ingest([report("T1", -50_000.0, 5_000.0, T0)], T0)
     engine.tick(T0)
@@ -121,7 +121,7 @@ def test_a_silent_track_stops_trusting_its_course():
     assert engine.track_mode("T1") is None
 
 
-def test_a_destroyed_threat_ends_its_track_and_its_units_lift_after_the_hold():
+def test_a_destroyed_threat_ends_its_track_and_its_units_lift_after_the_hold() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     engine.ingest([report("T1", 5_000.0, 5_000.0, T0)], T0)
     first = engine.tick(T0)
@@ -136,7 +136,7 @@ def test_a_destroyed_threat_ends_its_track_and_its_units_lift_after_the_hold():
     assert cell_id(0, 0) in engine.tick(T0 + seconds(10 + SHAHED.hold_s + 1)).lifted
 
 
-def test_a_ballistic_threat_alerts_its_predicted_impact_area_at_once():
+def test_a_ballistic_threat_alerts_its_predicted_impact_area_at_once() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     impact = (45_000.0, 25_000.0, 3_000.0)
     launch = report(
@@ -162,7 +162,7 @@ def test_a_ballistic_threat_alerts_its_predicted_impact_area_at_once():
     assert threat is not None and threat.threat_class is ThreatClass.BALLISTIC_MISSILE
 
 
-def test_a_ballistic_threat_without_an_impact_prediction_alerts_along_its_course():
+def test_a_ballistic_threat_without_an_impact_prediction_alerts_along_its_course() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     launch = report(
         "B1", -150_000.0, 5_000.0, T0, threat=ThreatClass.BALLISTIC_MISSILE, speed=2000.0
@@ -173,7 +173,7 @@ def test_a_ballistic_threat_without_an_impact_prediction_alerts_along_its_course
     assert cell_id(-10, -5) not in alerted
 
 
-def test_escalates_a_raion_once_most_of_it_is_alerted_and_releases_it_after():
+def test_escalates_a_raion_once_most_of_it_is_alerted_and_releases_it_after() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=True)
     # Five threats hovering over raion r0_0 (cells 0..4 x 0..4).
     reports = [report(f"T{k}", 5_000.0 + 10_000.0 * k, 25_000.0, T0, course=None) for k in range(5)]
@@ -193,14 +193,14 @@ def test_escalates_a_raion_once_most_of_it_is_alerted_and_releases_it_after():
     assert "r0_0" in lifted
 
 
-def test_without_escalation_no_raion_is_raised():
+def test_without_escalation_no_raion_is_raised() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     reports = [report(f"T{k}", 5_000.0 + 10_000.0 * k, 25_000.0, T0, course=None) for k in range(5)]
     engine.ingest(reports, T0)
     assert not any(c.region_id.startswith("r") for c in engine.tick(T0).raised)
 
 
-def test_alerts_carry_the_first_threat_and_update_when_it_can_come_much_earlier():
+def test_alerts_carry_the_first_threat_and_update_when_it_can_come_much_earlier() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     target = cell_id(5, 0)
     raised = {}
@@ -225,7 +225,7 @@ def test_alerts_carry_the_first_threat_and_update_when_it_can_come_much_earlier(
     assert threat.expected_arrival is not None and threat.expected_arrival < first.expected_arrival
 
 
-def test_reports_older_than_the_track_are_ignored_with_a_reason():
+def test_reports_older_than_the_track_are_ignored_with_a_reason() -> None:
     engine = WarningEngine(UNITS, CONFIG)
     engine.ingest([report("T1", 0.0, 0.0, T0 + seconds(30))], T0 + seconds(30))
     outcomes = engine.ingest([report("T1", -1_000.0, 0.0, T0 + seconds(10))], T0 + seconds(31))
@@ -237,7 +237,7 @@ def test_reports_older_than_the_track_are_ignored_with_a_reason():
     assert late == ["track 'T1' already ended"]
 
 
-def test_adopted_alerts_are_lifted_unless_fresh_reports_confirm_them():
+def test_adopted_alerts_are_lifted_unless_fresh_reports_confirm_them() -> None:
     engine = WarningEngine(UNITS, CONFIG)
     foreign = engine.adopt([cell_id(0, 0), cell_id(-9, -4), "r0_0", "elsewhere"], T0)
     assert foreign == ["elsewhere"]
@@ -249,7 +249,7 @@ def test_adopted_alerts_are_lifted_unless_fresh_reports_confirm_them():
     assert cell_id(0, 0) not in lifted
 
 
-def test_a_released_alert_stays_quiet_until_its_threat_has_passed():
+def test_a_released_alert_stays_quiet_until_its_threat_has_passed() -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     engine.ingest([report("T1", 5_000.0, 5_000.0, T0, course=None)], T0)
     assert cell_id(0, 0) in {c.region_id for c in engine.tick(T0).raised}
@@ -272,7 +272,7 @@ def test_a_released_alert_stays_quiet_until_its_threat_has_passed():
     assert cell_id(0, 0) in {c.region_id for c in engine.tick(T0 + seconds(600)).raised}
 
 
-def test_same_reports_same_decisions():
+def test_same_reports_same_decisions() -> None:
     def decisions() -> list[tuple[list[str], list[str], list[str]]]:
         engine = WarningEngine(UNITS, CONFIG)
         feed = straight_feed("A", -120_000.0, 5_000.0, 45.0, 1800)
@@ -301,7 +301,7 @@ def test_same_reports_same_decisions():
 )
 def test_threats_at_their_class_top_speed_are_still_warned_in_time(
     threat: ThreatClass, speed: float
-):
+) -> None:
     engine = WarningEngine(UNITS, CONFIG, escalate=False)
     params = CONFIG.params(threat)
     start_x = -100_000.0 - params.v_max * (CONFIG.lead_time_s + CONFIG.margin_s) - 20_000.0
@@ -317,7 +317,7 @@ def test_threats_at_their_class_top_speed_are_still_warned_in_time(
         assert entry - raised[cell_id(i, 0)] >= CONFIG.lead_time_s
 
 
-def test_a_stream_of_threats_keeps_a_unit_alerted_instead_of_flapping():
+def test_a_stream_of_threats_keeps_a_unit_alerted_instead_of_flapping() -> None:
     """Two drones 90 km apart on one route: one alert, unless the quiet window is off."""
 
     def intervals(config: EngineConfig) -> int:

@@ -42,11 +42,11 @@ CORRIDOR = corridors(
         pytest.param(-30_000, 0, False, id="well-behind"),
     ],
 )
-def test_a_corridor_widens_along_the_course(x: float, y: float, inside: bool):
+def test_a_corridor_widens_along_the_course(x: float, y: float, inside: bool) -> None:
     assert CORRIDOR.intersects(shapely.Point(x, y)) is inside
 
 
-def test_an_unknown_course_gives_a_disk_covering_every_direction():
+def test_an_unknown_course_gives_a_disk_covering_every_direction() -> None:
     disk = corridors(
         one([0.0]), one([0.0]), one([np.nan]), one([10_000.0]), one([50_000.0]), one([0.3])
     )[0]
@@ -54,7 +54,7 @@ def test_an_unknown_course_gives_a_disk_covering_every_direction():
         assert disk.intersects(shapely.Point(59_000 * np.cos(angle), 59_000 * np.sin(angle)))
 
 
-def test_polygon_disks_contain_the_true_disk():
+def test_polygon_disks_contain_the_true_disk() -> None:
     polygon = disks(one([0.0]), one([0.0]), one([1_000.0]))[0]
     for angle in np.linspace(0, 2 * np.pi, 100):
         assert polygon.covers(shapely.Point(999.9 * np.cos(angle), 999.9 * np.sin(angle)))
@@ -75,13 +75,13 @@ def at(x: float, v: float = 50.0, offset: float = 1_000.0) -> Positions:
         pytest.param(5_000.0, cell_id(-1, 0), 1000 + (5_000 - 1_000) / 50, id="behind"),
     ],
 )
-def test_earliest_arrival_is_distance_over_top_speed(x: float, unit: str, eta: float):
+def test_earliest_arrival_is_distance_over_top_speed(x: float, unit: str, eta: float) -> None:
     pairs = reachable(UNITS, at(x), one([0.0]), CONFIG.margin_s)
     found = dict(zip((UNITS.ids[u] for u in pairs.unit), pairs.eta, strict=True))
     assert found[unit] == pytest.approx(eta, abs=0.5)
 
 
-def test_only_units_within_reach_of_the_lead_time_are_kept():
+def test_only_units_within_reach_of_the_lead_time_are_kept() -> None:
     pairs = reachable(UNITS, at(5_000.0), one([0.0]), CONFIG.margin_s)
     limit = 1_000.0 + 50.0 * (CONFIG.lead_time_s + CONFIG.margin_s)
     for u in pairs.unit:
@@ -95,7 +95,7 @@ def test_only_units_within_reach_of_the_lead_time_are_kept():
     assert nearest_out == []
 
 
-def test_corridor_pairs_beyond_the_disk_must_touch_the_corridor():
+def test_corridor_pairs_beyond_the_disk_must_touch_the_corridor() -> None:
     position = at(0.0)
     travel = one([600.0])
     near = position.offset + position.v_max * (CONFIG.lead_time_s + CONFIG.margin_s)
@@ -113,7 +113,7 @@ def test_corridor_pairs_beyond_the_disk_must_touch_the_corridor():
     assert cell_id(-4, 0) not in with_corridor  # 30 km behind
 
 
-def test_the_plane_keeps_distances():
+def test_the_plane_keeps_distances() -> None:
     projection = Projection()
     lon = one([22.5, 40.0, 31.0, 24.0])
     lat = one([48.5, 49.5, 52.3, 45.5])
@@ -127,7 +127,7 @@ def test_the_plane_keeps_distances():
             assert plane == pytest.approx(sphere, rel=0.01)
 
 
-def test_courses_turn_into_plane_angles_point_by_point():
+def test_courses_turn_into_plane_angles_point_by_point() -> None:
     projection = Projection()
     lon, lat = one([23.0]), one([50.0])
     ahead_lon, ahead_lat = destination(lon, lat, one([45.0]), one([10_000.0]))

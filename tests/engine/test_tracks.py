@@ -32,7 +32,7 @@ def raw(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_a_good_report_parses_and_round_trips():
+def test_a_good_report_parses_and_round_trips() -> None:
     report = parse_report(
         raw(impact={"lat": 50.0, "lon": 30.0, "radius_m": 5000}), now=T0, config=CONFIG
     )
@@ -44,7 +44,7 @@ def test_a_good_report_parses_and_round_trips():
     assert again == report
 
 
-def test_course_and_speed_are_optional_and_the_status_defaults_to_active():
+def test_course_and_speed_are_optional_and_the_status_defaults_to_active() -> None:
     report = parse_report(raw(course_deg=None, speed_mps=None, status=None), now=T0, config=CONFIG)
     assert isinstance(report, TrackReport)
     assert report.course_deg is None and report.speed_mps is None
@@ -78,19 +78,19 @@ def test_course_and_speed_are_optional_and_the_status_defaults_to_active():
         pytest.param({"impact": [1, 2]}, "impact: must be an object", id="impact-shape"),
     ],
 )
-def test_each_problem_is_named(changes: dict[str, Any], reason: str):
+def test_each_problem_is_named(changes: dict[str, Any], reason: str) -> None:
     result = parse_report(raw(**changes), now=T0, config=CONFIG)
     assert isinstance(result, Rejection)
     assert any(r.startswith(reason) for r in result.reasons), result.reasons
 
 
-def test_all_problems_of_a_report_are_named_at_once():
+def test_all_problems_of_a_report_are_named_at_once() -> None:
     result = parse_report(raw(lat=100, lon=200, **{"class": "x"}), now=T0, config=CONFIG)
     assert isinstance(result, Rejection)
     assert [r.split(":")[0] for r in result.reasons] == ["class", "lat", "lon"]
 
 
-def test_a_report_must_be_an_object():
+def test_a_report_must_be_an_object() -> None:
     assert parse_report([1], now=T0, config=CONFIG) == Rejection(
         ("a report must be a JSON object",)
     )

@@ -20,8 +20,8 @@ from tryvoha.history.weapons import WeaponClass, WeaponTable
 HEADER = "time_start,time_end,model,launch_place,target,launched,destroyed,source\n"
 
 
-def utc_ms(*args: int) -> int:
-    return to_ms(datetime(*args, tzinfo=UTC))  # type: ignore[misc]
+def utc_ms(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    return to_ms(datetime(year, month, day, hour, minute, tzinfo=UTC))
 
 
 def write(path: Path, *lines: str) -> Path:

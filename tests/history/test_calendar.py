@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from tryvoha.history.calendar import (
-    Bin,
     calendar_bins,
     hours_of_day,
     local_label,
@@ -19,12 +18,13 @@ from tryvoha.history.calendar import (
     parse_bound,
     to_ms,
 )
+from tryvoha.history.options import Bin
 
 HOUR = 3_600_000
 
 
-def utc_ms(*args: int) -> int:
-    return to_ms(datetime(*args, tzinfo=UTC))  # type: ignore[misc]
+def utc_ms(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    return to_ms(datetime(year, month, day, hour, minute, tzinfo=UTC))
 
 
 def test_a_date_bound_is_kyiv_midnight_and_until_includes_the_day() -> None:
@@ -55,7 +55,7 @@ def test_a_time_bound_needs_an_offset() -> None:
     ],
 )
 def test_a_night_runs_from_18_to_06_kyiv_time(
-    day: date, hours: int, start: tuple[int, ...], end: tuple[int, ...]
+    day: date, hours: int, start: tuple[int, int, int, int], end: tuple[int, int, int, int]
 ) -> None:
     lo, hi = night(day)
     assert (lo, hi) == (utc_ms(*start), utc_ms(*end))

@@ -6,17 +6,17 @@ permanent alerts the files leave out, and the covering rule.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tryvoha.core.lifecycle import ActiveAlerts, Lift, Raise, decide
-from tryvoha.core.model import AlertLevel, AlertType
+from tryvoha.core.model import AlertLevel, AlertType, Region
 from tryvoha.core.regions import RegionRegistry
 from tryvoha.history.calendar import to_ms
 from tryvoha.history.dataset import (
-    ALL,
-    BEST,
     COLUMNS,
     LIVE,
     PERMANENT,
@@ -25,6 +25,7 @@ from tryvoha.history.dataset import (
     live_intervals,
     permanent_intervals,
 )
+from tryvoha.history.options import ALL, BEST
 from tryvoha.history.queries import Period, region_stats
 from tryvoha.storage.memory import MemoryStore
 
@@ -101,7 +102,8 @@ def test_permanent_alerts_apply_to_luhansk_and_crimea(registry: RegionRegistry) 
     history = AlertHistory.build([permanent_intervals(registry)], (0, 0))
     since = to_ms(datetime(2023, 1, 1, tzinfo=UTC))
     period = Period(since, since + 24 * H)
-    for region in ("16", "29", *registry.children("16")[:1]):
+    regions: tuple[str | Region, ...] = ("16", "29", *registry.children("16")[:1])
+    for region in regions:
         region_id = region if isinstance(region, str) else region.id
         answer = region_stats(history, registry, region_id, period, Selection())
         assert answer["share"] == 1.0
@@ -116,10 +118,11 @@ def test_live_intervals_come_from_the_store_history(registry: RegionRegistry) ->
     store = MemoryStore()
     active = ActiveAlerts()
     start = datetime(2024, 5, 1, 20, 0, tzinfo=UTC)
-    for command, at in [
+    commands: list[tuple[Raise | Lift, datetime]] = [
         (Raise(("31", "14"), AlertType.AIR_RAID, "duty", "duty"), start),
         (Lift(("31",), AlertType.AIR_RAID, "duty", "duty"), start + timedelta(hours=2)),
-    ]:
+    ]
+    for command, at in commands:
         decision = decide(active, command, now=at, known_regions=registry)
         store.append(decision.events)
         for event in decision.events:
@@ -127,7 +130,10 @@ def test_live_intervals_come_from_the_store_history(registry: RegionRegistry) ->
     frame = live_intervals(store)
     assert set(frame["source"]) == {LIVE}
     by_region = frame.set_index("region_id")
-    assert by_region.loc["31", "finished_ms"] - by_region.loc["31", "started_ms"] == 2 * H
+    # pandas-stubs type one cell as any scalar at all; these columns hold int64.
+    finished = cast(np.int64, by_region.loc["31", "finished_ms"])
+    started = cast(np.int64, by_region.loc["31", "started_ms"])
+    assert finished - started == 2 * H
     history = AlertHistory.build([frame], (0, store.last_seq()))
     now = to_ms(start) + 5 * H
     answer = region_stats(history, registry, "14", Period(to_ms(start), now), Selection())

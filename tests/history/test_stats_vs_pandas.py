@@ -72,7 +72,8 @@ def covering_rows(raw: pd.DataFrame, oblast: str, raion: str, hromada: str) -> p
 
 def episodes(rows: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
     """Rows cut to [lo, hi) and merged where they overlap or touch."""
-    cut = pd.DataFrame({"start": rows["start"].clip(lower=lo), "end": rows["end"].clip(upper=hi)})
+    # pandas-stubs only take numbers or arrays as clip bounds; pandas takes a Timestamp too.
+    cut = pd.DataFrame({"start": rows["start"].clip(lower=lo), "end": rows["end"].clip(upper=hi)})  # type: ignore[call-overload]
     cut = cut[cut["end"] > cut["start"]].sort_values("start")
     reach = cut["end"].cummax().shift()
     group = (cut["start"] > reach).cumsum()
@@ -179,7 +180,8 @@ def test_alert_hours_per_calendar_bin_match(
     assert got["rows"], "the period has bins"
     for row, (a, b) in zip(got["rows"], itertools.pairwise(bounds), strict=False):
         lo, hi = max(a, ts(period.lo)), min(b, ts(period.hi))
-        inside = (merged["end"].clip(upper=hi) - merged["start"].clip(lower=lo)).dt.total_seconds()
+        # pandas-stubs only take numbers or arrays as clip bounds; pandas takes a Timestamp too.
+        inside = (merged["end"].clip(upper=hi) - merged["start"].clip(lower=lo)).dt.total_seconds()  # type: ignore[call-overload]
         assert row["seconds"] == pytest.approx(inside[inside > 0].sum()), row
 
 

@@ -28,7 +28,7 @@ START = datetime(2025, 7, 3, 15, 0, tzinfo=UTC)
 END = datetime(2025, 7, 4, 6, 0, tzinfo=UTC)
 
 
-def test_the_bundled_night_gives_kyivs_real_sirens_clipped_to_the_window():
+def test_the_bundled_night_gives_kyivs_real_sirens_clipped_to_the_window() -> None:
     log = real_sirens(load_bundled(), START.timestamp(), END.timestamp())
     assert set(log.intervals) == {"14", "31"}
     # Kyiv city: three alerts overlap the window (from 17:16 local on the 3rd to 08:43 on the 4th).
@@ -38,7 +38,7 @@ def test_the_bundled_night_gives_kyivs_real_sirens_clipped_to_the_window():
     ]
 
 
-def test_the_derived_file_of_shared_data_gives_the_same_intervals():
+def test_the_derived_file_of_shared_data_gives_the_same_intervals() -> None:
     require_shared_file(DERIVED)
     registry = load_bundled()
     bundled = real_sirens(registry, START.timestamp(), END.timestamp())
@@ -46,7 +46,7 @@ def test_the_derived_file_of_shared_data_gives_the_same_intervals():
     assert derived.intervals == bundled.intervals
 
 
-def test_a_siren_file_with_an_unknown_region_is_refused(tmp_path: Path):
+def test_a_siren_file_with_an_unknown_region_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "sirens.csv"
     row = "Atlantis,2025-07-03 20:00:00+00:00,2025-07-03 21:00:00+00:00"
     bad.write_text(f"region,started_at,finished_at\n{row}\n")
@@ -54,7 +54,7 @@ def test_a_siren_file_with_an_unknown_region_is_refused(tmp_path: Path):
         real_sirens(load_bundled(), START.timestamp(), END.timestamp(), path=bad)
 
 
-def test_oblast_wide_alerts_the_whole_oblast_a_threat_can_reach():
+def test_oblast_wide_alerts_the_whole_oblast_a_threat_can_reach() -> None:
     registry = load_bundled()
     config = shipped_config()
     units = oblast_units(registry, config)

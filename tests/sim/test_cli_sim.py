@@ -26,7 +26,7 @@ def tiny(tmp_path: Path) -> Path:
 
 def test_simulate_writes_truth_and_reports_as_csv(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     out = tmp_path / "night"
     assert main(["simulate", str(tiny), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -58,7 +58,7 @@ def test_simulate_writes_truth_and_reports_as_csv(
     assert reports == sorted(reports, key=lambda r: r["received_at"])
 
 
-def test_simulate_writes_json_lines_and_is_reproducible(tiny: Path, tmp_path: Path):
+def test_simulate_writes_json_lines_and_is_reproducible(tiny: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     assert main(["simulate", str(tiny), "--out", str(first), "--format", "jsonl"]) == 0
     assert main(["simulate", str(tiny), "--out", str(second), "--format", "jsonl"]) == 0
@@ -87,7 +87,7 @@ def test_simulate_writes_json_lines_and_is_reproducible(tiny: Path, tmp_path: Pa
 
 def test_score_prints_one_json_object_keyed_by_policy(
     tiny: Path, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     assert main(["score", str(tiny), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     for policy in ("engine", "oblast_wide", "real_sirens"):
@@ -107,7 +107,7 @@ def test_score_prints_one_json_object_keyed_by_policy(
     assert set(result["kyiv"]) == {"engine", "oblast_wide", "real_sirens"}
 
 
-def test_score_prints_a_table(tiny: Path, capsys: pytest.CaptureFixture[str]):
+def test_score_prints_a_table(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["score", str(tiny)]) == 0
     out = capsys.readouterr().out
     assert "over-warning hromada-h" in out and "real sirens, Kyiv" in out
@@ -134,14 +134,16 @@ def test_score_prints_a_table(tiny: Path, capsys: pytest.CaptureFixture[str]):
 )
 def test_mistakes_are_one_line_errors(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     assert main(args) == 1
     err = capsys.readouterr().err
     assert err.startswith("tryvoha: error: ") and message in err
     assert err.count("\n") == 1
 
 
-def test_simulate_a_row_of_the_attacks_register(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_simulate_a_row_of_the_attacks_register(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     require_shared_file(ATTACKS)
     saved = tmp_path / "row.json"
     # Data row 954 (line 955): the Iskander-K of 2025-07-04 (4 launched, 2 destroyed).

@@ -71,7 +71,7 @@ def test_date_only_rows_are_left_out_of_a_night(rows):  # type: ignore[no-untype
     assert any(r.dated_only and r.start.date() == date(2025, 7, 3) for r in rows)
 
 
-def test_a_file_that_is_not_the_register_is_refused(tmp_path: Path):
+def test_a_file_that_is_not_the_register_is_refused(tmp_path: Path) -> None:
     other = tmp_path / "other.csv"
     other.write_text("a,b\n1,2\n")
     with pytest.raises(ScenarioError, match="not the attacks register"):

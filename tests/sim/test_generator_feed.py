@@ -63,7 +63,7 @@ def night(seed: int = 7) -> Night:
     return simulate(small(), UNITS, seed)
 
 
-def test_the_same_seed_gives_the_same_night():
+def test_the_same_seed_gives_the_same_night() -> None:
     a, b = night(), simulate(small(), UNITS, 7)
     assert [p.threat_id for p in a.paths] == [p.threat_id for p in b.paths]
     for p, q in zip(a.paths, b.paths, strict=True):
@@ -73,12 +73,12 @@ def test_the_same_seed_gives_the_same_night():
     ]
 
 
-def test_another_seed_gives_another_night():
+def test_another_seed_gives_another_night() -> None:
     other = simulate(small(), UNITS, 8)
     assert [p.x[0] for p in other.paths] != [p.x[0] for p in night().paths]
 
 
-def test_paths_follow_the_scenario():
+def test_paths_follow_the_scenario() -> None:
     paths = night().paths
     drones = [p for p in paths if p.threat_class is ThreatClass.SHAHED]
     assert len(drones) == 24
@@ -93,7 +93,7 @@ def test_paths_follow_the_scenario():
     assert all(p.t.size == 2 for p in missiles)
 
 
-def test_reports_arrive_after_they_are_made_and_end_with_the_fate():
+def test_reports_arrive_after_they_are_made_and_end_with_the_fate() -> None:
     deliveries = night().deliveries
     assert deliveries == sorted(deliveries, key=lambda d: d.received_at)
     assert all(d.received_at >= d.report.time.timestamp() for d in deliveries)
@@ -108,10 +108,12 @@ def test_reports_arrive_after_they_are_made_and_end_with_the_fate():
             assert report.status is expected[fate]
         else:
             assert report.status in (TrackStatus.LOST, TrackStatus.ACTIVE)
-            assert report.time.timestamp() <= paths[track_id].lost_at + 1e-3
+            lost_at = paths[track_id].lost_at
+            assert lost_at is not None
+            assert report.time.timestamp() <= lost_at + 1e-3
 
 
-def test_report_errors_match_the_stated_precision():
+def test_report_errors_match_the_stated_precision() -> None:
     n = night()
     paths = {p.threat_id: p for p in n.paths}
     ratios = []
@@ -127,7 +129,7 @@ def test_report_errors_match_the_stated_precision():
     assert np.median(ratios) == pytest.approx(np.sqrt(2 * np.log(2)) / RAYLEIGH_95, abs=0.05)
 
 
-def test_ballistic_reports_carry_impact_predictions():
+def test_ballistic_reports_carry_impact_predictions() -> None:
     reports = [
         d.report
         for d in night().deliveries
@@ -140,7 +142,7 @@ def test_ballistic_reports_carry_impact_predictions():
     assert radii[0] > radii[-1]
 
 
-def test_generation_uses_only_the_generator_it_is_given():
+def test_generation_uses_only_the_generator_it_is_given() -> None:
     scenario = small()
     a = generate(scenario, UNITS.projection, np.random.default_rng(3))
     np.random.seed(12345)

@@ -19,7 +19,7 @@ from tryvoha.sim.scenario import (
 )
 
 
-def test_the_shipped_night_has_the_recorded_threats_and_fates():
+def test_the_shipped_night_has_the_recorded_threats_and_fates() -> None:
     scenario = load_scenario("2025-07-04")
     assert "2025-07-04" in shipped_names()
     by_model = {g.model: g for g in scenario.groups}
@@ -77,7 +77,7 @@ def minimal() -> dict[str, object]:
         pytest.param({"start": "21:00"}, "scenario.start: not an ISO 8601 time", id="bad-time"),
     ],
 )
-def test_scenario_errors_name_the_field(change: dict[str, object], message: str):
+def test_scenario_errors_name_the_field(change: dict[str, object], message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
         parse_scenario({**minimal(), **change}, common_table())
 
@@ -92,14 +92,14 @@ def test_scenario_errors_name_the_field(change: dict[str, object], message: str)
         pytest.param({"speed_kmh": [200, 100]}, "speed_kmh: low is above high", id="speed"),
     ],
 )
-def test_group_errors_name_the_field(change: dict[str, object], message: str):
+def test_group_errors_name_the_field(change: dict[str, object], message: str) -> None:
     data = minimal()
     data["groups"] = [{**data["groups"][0], **change}]  # type: ignore[index]
     with pytest.raises(ScenarioError, match=message):
         parse_scenario(data, common_table())
 
 
-def test_a_scenario_file_can_add_its_own_places(tmp_path: Path):
+def test_a_scenario_file_can_add_its_own_places(tmp_path: Path) -> None:
     data = minimal()
     path = tmp_path / "mine.json"
     import json
@@ -112,6 +112,6 @@ def test_a_scenario_file_can_add_its_own_places(tmp_path: Path):
     assert scenario.places["kyiv"].lat == pytest.approx(50.45)
 
 
-def test_an_unknown_scenario_lists_the_shipped_ones():
+def test_an_unknown_scenario_lists_the_shipped_ones() -> None:
     with pytest.raises(ScenarioError, match="2025-07-04"):
         load_scenario("1999-01-01")

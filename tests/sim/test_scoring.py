@@ -45,7 +45,7 @@ def index(i: int) -> int:
     return UNITS.index_of[cell_id(i, 0)]
 
 
-def test_encounters_begin_and_end_at_the_danger_radius():
+def test_encounters_begin_and_end_at_the_danger_radius() -> None:
     found = sorted(
         find_encounters(UNITS, [PATH], CONFIG, start=START, end=END), key=lambda e: e.unit
     )
@@ -56,7 +56,7 @@ def test_encounters_begin_and_end_at_the_danger_radius():
         assert encounter.t_out - START == pytest.approx(t_out, abs=0.5)
 
 
-def test_a_ballistic_threat_counts_only_where_it_comes_down():
+def test_a_ballistic_threat_counts_only_where_it_comes_down() -> None:
     missile = flight(-30_000.0, 52_000.0, 5_000.0, 2_000.0, ThreatClass.BALLISTIC_MISSILE)
     found = find_encounters(UNITS, [missile], CONFIG, start=START, end=END)
     # It flew over cells 0 to 4 and came down in cell 5, 2 km from cell 4 (radius 5 km).
@@ -77,7 +77,7 @@ def night_log() -> AlertLog:
     return log
 
 
-def test_the_metrics_of_a_small_night():
+def test_the_metrics_of_a_small_night() -> None:
     encounters = find_encounters(UNITS, [PATH], CONFIG, start=START, end=END)
     result = score("test", UNITS, [PATH], encounters, night_log(), CONFIG, slack_s=300)
     assert result.encounters == 3
@@ -104,7 +104,7 @@ def test_the_metrics_of_a_small_night():
     assert result.by_class["shahed"]["encounters"] == 3
 
 
-def test_a_perfect_policy_has_no_misses_and_no_over_warning():
+def test_a_perfect_policy_has_no_misses_and_no_over_warning() -> None:
     encounters = find_encounters(UNITS, [PATH], CONFIG, start=START, end=END)
     log = AlertLog(START, END)
     for e in encounters:
@@ -116,7 +116,7 @@ def test_a_perfect_policy_has_no_misses_and_no_over_warning():
     assert result.efficiency == 1.0
 
 
-def test_an_alert_on_a_parent_region_covers_its_units():
+def test_an_alert_on_a_parent_region_covers_its_units() -> None:
     log = AlertLog(START, END)
     log.add("r0_0", START + 10, START + 20)
     spans = unit_intervals(UNITS, log)
@@ -125,7 +125,7 @@ def test_an_alert_on_a_parent_region_covers_its_units():
     assert spans[index(0)] == [(START + 10, START + 20)]
 
 
-def test_scores_are_limited_to_the_scope():
+def test_scores_are_limited_to_the_scope() -> None:
     encounters = find_encounters(UNITS, [PATH], CONFIG, start=START, end=END)
     result = score(
         "test", UNITS, [PATH], encounters, night_log(), CONFIG, scope=[index(0)], scope_name="one"

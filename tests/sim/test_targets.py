@@ -24,14 +24,14 @@ def scores() -> NightScores:
     return score_night(night, registry, CONFIG)
 
 
-def test_no_missed_warning_for_threats_within_their_modelled_speed():
+def test_no_missed_warning_for_threats_within_their_modelled_speed() -> None:
     engine = scores().overall["engine"]
     assert engine.encounters > 500
     assert engine.misses_within_speed == 0
     assert engine.unwarned_hromada_hours == 0
 
 
-def test_at_least_99_percent_of_encounters_are_warned_in_time():
+def test_at_least_99_percent_of_encounters_are_warned_in_time() -> None:
     engine = scores().overall["engine"]
     assert engine.timely_rate is not None and engine.timely_rate >= 0.99
     # Drones and cruise missiles are always in time; only ballistic flights are shorter
@@ -44,7 +44,7 @@ def test_at_least_99_percent_of_encounters_are_warned_in_time():
     assert ballistic["lead_time_median_s"] is not None and ballistic["lead_time_median_s"] > 180
 
 
-def test_over_warning_is_at_most_half_the_oblast_wide_baseline():
+def test_over_warning_is_at_most_half_the_oblast_wide_baseline() -> None:
     engine = scores().overall["engine"]
     oblast = scores().overall["oblast_wide"]
     assert oblast.misses == 0
@@ -52,7 +52,7 @@ def test_over_warning_is_at_most_half_the_oblast_wide_baseline():
     assert engine.alerted_hromada_hours < oblast.alerted_hromada_hours
 
 
-def test_kyiv_scores_compare_all_three_policies_on_the_same_areas():
+def test_kyiv_scores_compare_all_three_policies_on_the_same_areas() -> None:
     kyiv = scores().kyiv
     assert set(kyiv) == {"engine", "oblast_wide", "real_sirens"}
     areas = {score.areas for score in kyiv.values()}

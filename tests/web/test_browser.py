@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from tests.web.browser import DESKTOP, PHONE, READY, LiveServer, Watched, live_server, post
 from tests.web.clock import SettableClock
@@ -44,7 +44,7 @@ def open_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Open
     def open_(
         server: LiveServer,
         path: str = "/?lang=en",
-        viewport: dict[str, int] = DESKTOP,
+        viewport: ViewportSize = DESKTOP,
         **options: Any,
     ) -> Watched:
         context = browser.new_context(viewport=viewport, locale="en-GB", **options)
@@ -282,12 +282,13 @@ def night_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     """
     clock = SettableClock(datetime(2025, 7, 3, 19, tzinfo=UTC))
     with live_server(tmp_path_factory.mktemp("night"), clock) as running:
-        for when, path, body in [
+        steps: list[tuple[str, str, dict[str, object]]] = [
             ("2025-07-03T19:00:00", "/api/alerts", {"regions": ["14"]}),
             ("2025-07-03T20:00:00", "/api/alerts", {"regions": ["19"], "level": "warning"}),
             ("2025-07-03T21:00:00", "/api/alerts/lift", {"regions": ["14"]}),
             ("2025-07-03T22:00:00", "/api/alerts/lift", {"regions": ["19"]}),
-        ]:
+        ]
+        for when, path, body in steps:
             clock.set(datetime.fromisoformat(when).replace(tzinfo=UTC))
             post(running, path, {"type": "air_raid", **body})
         yield running

@@ -45,7 +45,7 @@ def night(registry: RegionRegistry, clock: SettableClock) -> Iterator[TestClient
     token = make_token(store, "duty", Role.OPERATOR)
     app = create_app(Settings(), store=store, bus=MemoryBus(), registry=registry, clock=clock)
     with TestClient(app) as client:
-        steps = [
+        steps: list[tuple[str, str, dict[str, object]]] = [
             ("2025-07-03T19:00:00Z", "/api/alerts", {"regions": ["14"]}),
             ("2025-07-03T20:00:00Z", "/api/alerts", {"regions": ["19"], "level": "warning"}),
             ("2025-07-03T21:00:00Z", "/api/alerts/lift", {"regions": ["14"]}),
@@ -154,7 +154,10 @@ def test_bad_windows_are_422(client: TestClient, params: dict[str, str], words: 
 def test_imported_history_is_replayed_too(registry: RegionRegistry, tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'history.db'}")
     assert isinstance(store, SQLiteStore)
-    ms = lambda text: int(at(text).timestamp() * 1000)  # noqa: E731
+
+    def ms(text: str) -> int:
+        return int(at(text).timestamp() * 1000)
+
     with store.engine.begin() as connection:
         connection.execute(
             insert(history_imports).values(
