@@ -8,9 +8,8 @@ monotonic `now` in seconds, so the limiter itself reads no clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from tryvoha.delivery.options import setting
+from tryvoha.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,20 +34,14 @@ class CompatLimits:
     history: Rate = Rate(per_minute=10, burst=10)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> CompatLimits:
+    def from_settings(cls, settings: Settings) -> CompatLimits:
         """
         From `TRYVOHA_COMPAT_RATE_PER_MINUTE`, `..._RATE_BURST`, `..._HISTORY_PER_MINUTE`
-        and `..._HISTORY_BURST` (or `Settings` fields of those names).
+        and `..._HISTORY_BURST`.
         """
         return cls(
-            requests=Rate(
-                per_minute=setting(settings, "compat_rate_per_minute", 120.0, float),
-                burst=setting(settings, "compat_rate_burst", 120, int),
-            ),
-            history=Rate(
-                per_minute=setting(settings, "compat_history_per_minute", 10.0, float),
-                burst=setting(settings, "compat_history_burst", 10, int),
-            ),
+            requests=Rate(settings.compat_rate_per_minute, settings.compat_rate_burst),
+            history=Rate(settings.compat_history_per_minute, settings.compat_history_burst),
         )
 
 

@@ -1,34 +1,15 @@
 """
-Delivery settings, read from `Settings` with `TRYVOHA_*` environment variables as fallback.
+Delivery settings, read from `Settings` (that is, from `TRYVOHA_*` environment variables).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
 
+from tryvoha.config import Settings
 from tryvoha.delivery.retry import RetryPolicy
 from tryvoha.delivery.urlguard import UrlPolicy
-
-T = TypeVar("T")
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-
-
-def parse_bool(text: str) -> bool:
-    return text.strip().lower() in _TRUE
-
-
-def setting(settings: Any, name: str, default: T, parse: Callable[[str], T]) -> T:
-    """`settings.<name>` when it has one, else `TRYVOHA_<NAME>`, else *default*."""
-    value = getattr(settings, name, None)
-    if value is not None:
-        return value  # type: ignore[no-any-return]
-    raw = os.environ.get(f"TRYVOHA_{name.upper()}")
-    return default if raw is None or not raw.strip() else parse(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +22,20 @@ class WebhookOptions:
     max_per_owner: int = 100
 
     @classmethod
-    def from_settings(cls, settings: Any) -> WebhookOptions:
+    def from_settings(cls, settings: Settings) -> WebhookOptions:
         return cls(
             url_policy=UrlPolicy(
-                allow_private=setting(settings, "webhook_allow_private", False, parse_bool),
-                allow_link_local=setting(settings, "webhook_allow_link_local", False, parse_bool),
+                allow_private=settings.webhook_allow_private,
+                allow_link_local=settings.webhook_allow_link_local,
             ),
             retry=RetryPolicy(
-                base_seconds=setting(settings, "webhook_retry_base_seconds", 1.0, float),
-                cap_seconds=setting(settings, "webhook_retry_cap_seconds", 600.0, float),
-                budget=timedelta(hours=setting(settings, "webhook_retry_hours", 24.0, float)),
+                base_seconds=settings.webhook_retry_base_seconds,
+                cap_seconds=settings.webhook_retry_cap_seconds,
+                budget=timedelta(hours=settings.webhook_retry_hours),
             ),
-            concurrency=max(1, setting(settings, "webhook_concurrency", 64, int)),
-            timeout_seconds=setting(settings, "webhook_timeout_seconds", 10.0, float),
-            max_per_owner=setting(settings, "webhook_max_per_owner", 100, int),
+            concurrency=max(1, settings.webhook_concurrency),
+            timeout_seconds=settings.webhook_timeout_seconds,
+            max_per_owner=settings.webhook_max_per_owner,
         )
 
 
@@ -66,7 +47,7 @@ class MqttOptions:
     reconnect_cap_seconds: float = 60.0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> MqttOptions:
-        url = setting(settings, "mqtt_url", "", str).strip()
-        prefix = setting(settings, "mqtt_topic_prefix", "tryvoha", str).strip().strip("/")
+    def from_settings(cls, settings: Settings) -> MqttOptions:
+        url = (settings.mqtt_url or "").strip()
+        prefix = settings.mqtt_topic_prefix.strip().strip("/")
         return cls(url=url or None, topic_prefix=prefix or "tryvoha")
