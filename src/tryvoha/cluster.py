@@ -32,6 +32,7 @@ from tryvoha.bus.base import Subscription
 from tryvoha.core.model import Event
 from tryvoha.service import AlertService
 from tryvoha.storage.postgres import PostgresStore, advisory_key
+from tryvoha.tasks import stop_task, stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +91,7 @@ class LogFollower:
         await self.check_log()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks)
         self._tasks = []
 
     async def _follow(self, subscription: Subscription) -> None:
@@ -234,9 +231,7 @@ class Leadership:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         await self._leave_office()
         if self._lock is not None:

@@ -14,7 +14,6 @@ folds it in and decides again, so several writers keep one gap-free order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
@@ -32,6 +31,7 @@ from tryvoha.core.lifecycle import ActiveAlerts, Command, Decision, Lift, decide
 from tryvoha.core.model import Event
 from tryvoha.core.regions import RegionRegistry
 from tryvoha.storage.base import HistoryQuery, IdempotencyRecord, SequenceConflict, Store
+from tryvoha.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +135,7 @@ class AlertService:
 
     async def stop(self) -> None:
         if self._writer_task is not None:
-            self._writer_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer_task
+            await stop_task(self._writer_task)
             self._writer_task = None
         await self.bus.close()
         self._write_executor.shutdown(wait=True)

@@ -40,6 +40,7 @@ from tryvoha.delivery.options import WebhookOptions
 from tryvoha.delivery.outbox import Outbox
 from tryvoha.delivery.sender import Sender
 from tryvoha.delivery.urlguard import Resolver, resolve
+from tryvoha.tasks import stop_task, stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -122,14 +123,9 @@ class Dispatcher:
 
     async def stop(self) -> None:
         if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+            await stop_task(self._refresher)
             self._refresher = None
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(list(self._tasks.values()))
         self._tasks.clear()
         self._couriers.clear()
         if self._flusher is not None:
@@ -164,9 +160,7 @@ class Dispatcher:
         self._couriers.pop(webhook_id, None)
         task = self._tasks.pop(webhook_id, None)
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         await self.sender.discard(webhook_id)
 
     async def refresh(self) -> None:

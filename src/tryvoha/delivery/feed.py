@@ -11,13 +11,13 @@ exists, so nothing is skipped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from tryvoha.bus.base import Bus, Subscription
 from tryvoha.core.model import Event
+from tryvoha.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,7 @@ class EventFeed:
         if self._subscription is not None:
             self._subscription.close()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         self._notify()
 

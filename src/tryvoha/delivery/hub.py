@@ -14,7 +14,6 @@ hub's position and sent, then the buffer is sent minus what the backlog already 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -25,6 +24,7 @@ from typing import Any
 import orjson
 
 from tryvoha.bus.base import Subscription
+from tryvoha.config import Settings
 from tryvoha.core.codec import alert_to_dict, event_to_dict
 from tryvoha.core.errors import TryvohaError
 from tryvoha.core.model import AlertType, Event
@@ -38,6 +38,7 @@ from tryvoha.delivery.subscriber import (
     Subscriber,
 )
 from tryvoha.service import AlertService
+from tryvoha.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,9 @@ class StreamOptions:
     """Events a connection may have waiting before it counts as a slow consumer."""
 
     @classmethod
-    def from_settings(cls, settings: object) -> StreamOptions:
+    def from_settings(cls, settings: Settings) -> StreamOptions:
         return cls(
-            heartbeat_s=float(getattr(settings, "stream_heartbeat_s", HEARTBEAT_S)),
-            buffer_events=int(getattr(settings, "stream_buffer_events", BUFFER_EVENTS)),
+            heartbeat_s=settings.stream_heartbeat_s, buffer_events=settings.stream_buffer_events
         )
 
 
@@ -127,10 +127,7 @@ class Hub:
             subscriber.end(EndReason.SHUTDOWN)
         if self._subscription is not None:
             self._subscription.close()
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks)
         self._tasks = []
 
     # -- connections --------------------------------------------------------------------

@@ -54,6 +54,7 @@ from tryvoha.delivery.mqtt_topics import (
 )
 from tryvoha.delivery.options import MqttOptions
 from tryvoha.service import AlertService
+from tryvoha.tasks import stop_task, stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +164,8 @@ class MqttPublisher:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Room for the goodbye (`_say_offline`, at most 2 s) before asking again.
+            await stop_task(self._task, ask_every=3.0)
             self._task = None
 
     # -- the connection ----------------------------------------------------------------------
@@ -219,11 +219,11 @@ class MqttPublisher:
         try:
             done, _ = await asyncio.wait({publishing, watch}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (publishing, watch):
-                task.cancel()
-            await asyncio.gather(publishing, watch, return_exceptions=True)
+            # The one that ended raises below, as the reason to reconnect.
+            await stop_tasks(t for t in (publishing, watch) if not t.done())
         for task in done:
-            task.result()
+            if not task.cancelled():
+                task.result()
 
     @staticmethod
     async def _watch(client: aiomqtt.Client) -> None:
