@@ -63,6 +63,7 @@ MAX_REPLAY = 10_000
 STATUS_BATCH = 200
 CURSOR_WAIT_SECONDS = 0.5
 """How long a starting publisher waits for the broker's retained record of what was sent."""
+CURSOR_POLL_SECONDS = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,14 +237,7 @@ class MqttPublisher:
         """Go back to the newest event the broker acknowledged, if it is older than ours."""
         topic = cursor_topic(self.options.topic_prefix)
         await client.subscribe(topic, qos=1)
-        stored = None
-        # A retained message follows the subscription at once; none may exist.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(CURSOR_WAIT_SECONDS):
-                async for message in client.messages:
-                    if message.topic.matches(topic):
-                        stored = cursor_of(message.payload)
-                        break
+        stored = await self._stored_cursor(client, topic)
         await client.unsubscribe(topic)
         # Only ever back: a record ahead of this log (another log on the same prefix, or
         # events this node has yet to receive) would skip events, while going back only
@@ -252,6 +246,19 @@ class MqttPublisher:
             log.info("MQTT: resuming after event %d (was %d)", stored, self._sent_seq)
             self._sent_seq = stored
         self._resumed = True
+
+    @staticmethod
+    async def _stored_cursor(client: aiomqtt.Client, topic: str) -> int | None:
+        """The retained record on *topic*, which follows the subscription at once if any."""
+        # Waiting on the queue's length, not on the iterator: aiomqtt drops a message that
+        # arrives just as a wait on its iterator is cancelled.
+        deadline = asyncio.get_running_loop().time() + CURSOR_WAIT_SECONDS
+        while not len(client.messages):
+            if asyncio.get_running_loop().time() >= deadline:
+                return None
+            await asyncio.sleep(CURSOR_POLL_SECONDS)
+        message = await anext(client.messages)
+        return cursor_of(message.payload) if message.topic.matches(topic) else None
 
     # -- what is sent ------------------------------------------------------------------------
 
