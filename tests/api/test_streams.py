@@ -26,6 +26,7 @@ from tryvoha.api.app import create_app
 from tryvoha.api.streams import DirectSendMiddleware
 from tryvoha.api.websocket import WsSubscriber
 from tryvoha.bus.memory import MemoryBus
+from tryvoha.compat.protocol import compat_http_protocol
 from tryvoha.config import Settings
 from tryvoha.core.auth import Role
 from tryvoha.core.regions import RegionRegistry
@@ -51,18 +52,22 @@ def new_app(registry: RegionRegistry, **options: Any) -> tuple[FastAPI, str]:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI, send_buffer: int | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(
+    app: FastAPI, send_buffer: int | None = None, protocol: str = "httptools"
+) -> AsyncIterator[httpx.AsyncClient]:
     """
     Serve *app* with uvicorn on loopback; yields a client for it. Accepted connections
-    inherit *send_buffer* (SO_SNDBUF) from the listening socket.
+    inherit *send_buffer* (SO_SNDBUF) from the listening socket. *protocol* `tryvoha` is
+    `tryvoha serve`'s, whose streams write their events past ASGI `send`.
     """
+    http: Any = compat_http_protocol(app) if protocol == "tryvoha" else protocol
     sock = socket.socket()
     if send_buffer is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", http="httptools", timeout_graceful_shutdown=1)
+        uvicorn.Config(app, log_level="warning", http=http, timeout_graceful_shutdown=1)
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with asyncio.timeout(TIMEOUT):
@@ -145,10 +150,16 @@ async def lift(client: httpx.AsyncClient, token: str, *regions: str, **kw: str) 
 # -- SSE --------------------------------------------------------------------------------------
 
 
-def test_each_event_once_with_its_id_kind_and_log_entry(registry: RegionRegistry) -> None:
+PROTOCOLS = pytest.mark.parametrize("protocol", ["httptools", "tryvoha"])
+
+
+@PROTOCOLS
+def test_each_event_once_with_its_id_kind_and_log_entry(
+    registry: RegionRegistry, protocol: str
+) -> None:
     async def scenario() -> None:
         app, token = new_app(registry)
-        async with serving(app) as client, stream(client) as reader:
+        async with serving(app, protocol=protocol) as client, stream(client) as reader:
             headers = reader.response.headers
             assert headers["content-type"] == "text/event-stream"
             assert headers["cache-control"] == "no-cache"
@@ -339,11 +350,17 @@ class StalledClient:
         return b"".join(body)
 
 
-def test_a_stalled_client_is_cut_off_and_a_fast_one_keeps_up(registry: RegionRegistry) -> None:
+@PROTOCOLS
+def test_a_stalled_client_is_cut_off_and_a_fast_one_keeps_up(
+    registry: RegionRegistry, protocol: str
+) -> None:
     async def scenario() -> None:
         app, token = new_app(registry, buffer_events=32)
         all_regions = [r.id for r in registry]
-        async with serving(app, send_buffer=8192) as client, stream(client) as fast:
+        async with (
+            serving(app, send_buffer=8192, protocol=protocol) as client,
+            stream(client) as fast,
+        ):
             port = int(str(client.base_url).rsplit(":", 1)[1])
             with closing(StalledClient(port)) as stalled:
                 await asyncio.sleep(0.1)

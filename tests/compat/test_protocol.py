@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.compat.live import LiveServer, live_server
+from tryvoha.api.sse_writer import SseWriter
 
 pytestmark = pytest.mark.slow
 
@@ -273,3 +274,47 @@ def test_keyless_requests_through_a_proxy_go_the_normal_way(
         connection.close()
     assert [r.status for r in replies] == [200, 200, 200]
     assert answers.answers == [200, 200]
+
+
+def read_chunk(connection: Connection) -> bytes:
+    """One chunk of a chunked response body, checked to be framed exactly."""
+    while b"\r\n" not in connection.buffer:
+        connection.buffer += _receive(connection.sock)
+    size_line, connection.buffer = connection.buffer.split(b"\r\n", 1)
+    size = int(size_line, 16)
+    while len(connection.buffer) < size + 2:
+        connection.buffer += _receive(connection.sock)
+    chunk, tail = connection.buffer[:size], connection.buffer[size : size + 2]
+    connection.buffer = connection.buffer[size + 2 :]
+    assert tail == b"\r\n"
+    return chunk
+
+
+def test_a_stream_writes_its_events_past_send_as_send_would(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    took: list[bool] = []
+    write_now = SseWriter.write_now
+
+    def counted(writer: SseWriter, message: dict[str, object]) -> bool:
+        took.append(write_now(writer, message))
+        return took[-1]
+
+    monkeypatch.setattr(SseWriter, "write_now", counted)
+    connection = Connection(server)
+    connection.sock.sendall(b"GET /api/stream?regions=14 HTTP/1.1\r\nHost: x\r\n\r\n")
+    while b"\r\n\r\n" not in connection.buffer:
+        connection.buffer += _receive(connection.sock)
+    head, connection.buffer = connection.buffer.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert read_chunk(connection) == b"retry: 2000\n\n"
+    server.raise_("14")
+    raised = read_chunk(connection)
+    server.lift("14")
+    lifted = read_chunk(connection)
+    connection.close()
+    assert raised.startswith(b"id: ") and b"\nevent: alert.raised\ndata: {" in raised
+    assert lifted.startswith(b"id: ") and b"\nevent: alert.lifted\ndata: {" in lifted
+    assert raised.endswith(b"}\n\n") and lifted.endswith(b"}\n\n")
+    assert took == [True, True]  # the retry line went through `send`, both events past it

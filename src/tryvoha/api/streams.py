@@ -19,9 +19,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tryvoha.api.deps import ReaderDep
 from tryvoha.api.errors import ApiError, error_responses
+from tryvoha.api.sse_writer import SSE_WRITER
 from tryvoha.api.websocket import websocket_stream
 from tryvoha.delivery.hub import Hub, HubObserver, StreamOptions
-from tryvoha.delivery.sse import PING, RETRY, snapshot_frame
+from tryvoha.delivery.sse import CHUNK, PING, RETRY, chunked, snapshot_frame
 from tryvoha.delivery.subscriber import (
     EndReason,
     Message,
@@ -35,7 +36,7 @@ router = APIRouter(tags=["streams"])
 STREAM_PATH = "/api/stream"
 
 _BODY = "http.response.body"
-_PING: Message = {"type": _BODY, "body": PING, "more_body": True}
+_PING: Message = {"type": _BODY, "body": PING, "more_body": True, CHUNK: chunked(PING)}
 _SSE_HEADERS = (
     (b"content-type", b"text/event-stream"),
     (b"cache-control", b"no-cache"),
@@ -122,8 +123,15 @@ class EventStream(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         await send({"type": _BODY, "body": RETRY, "more_body": True})
-        direct = (scope.get("extensions") or {}).get(DIRECT_SEND, send)
-        subscriber = SseSubscriber(direct, self.stream_filter, self.hub.options.buffer_events)
+        extensions = scope.get("extensions") or {}
+        direct = extensions.get(DIRECT_SEND, send)
+        offered = extensions.get(SSE_WRITER)
+        subscriber = SseSubscriber(
+            direct,
+            self.stream_filter,
+            self.hub.options.buffer_events,
+            offered["write_now"] if offered else None,
+        )
         self.hub.attach(subscriber)
         try:
             await self.hub.open(subscriber, after=self.after, snapshot=self.snapshot)

@@ -24,6 +24,8 @@ from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from tryvoha.api.routes.native import active_answer
+from tryvoha.api.sse_writer import SSE_WRITER, SseWriter
+from tryvoha.api.streams import STREAM_PATH
 from tryvoha.compat.alerts_in_ua_answers import polled_at, respond_now
 from tryvoha.compat.answers import Answer
 from tryvoha.compat.fastpath import ask_of
@@ -156,6 +158,7 @@ class _ShortcutProtocol(HttpToolsProtocol):
         answer = self._guarded(self._answer_parsed)
         if answer is None:
             super().on_headers_complete()
+            self._offer_sse_writer()
             return
         self._send(answer)
         self._answered = True
@@ -171,6 +174,18 @@ class _ShortcutProtocol(HttpToolsProtocol):
             return
         self._answered = False
         self.on_response_complete()
+
+    def _offer_sse_writer(self) -> None:
+        """Let a live stream write its events to this connection itself (`api.sse_writer`)."""
+        scope = self.scope
+        if scope.get("path") != STREAM_PATH or self.cycle is None:
+            return
+        extensions = scope.get("extensions")
+        if extensions is None:
+            extensions = scope["extensions"] = {}
+        # An ASGI extension is a dict.
+        writer = SseWriter(self.cycle, self.flow, self.transport)
+        extensions[SSE_WRITER] = {"write_now": writer.write_now}
 
     def _answer_parsed(self) -> Answer | None:
         if not self._may_answer_now():

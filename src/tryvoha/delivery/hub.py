@@ -28,7 +28,7 @@ from tryvoha.config import Settings
 from tryvoha.core.codec import alert_to_dict, event_to_dict
 from tryvoha.core.errors import TryvohaError
 from tryvoha.core.model import AlertType, Event
-from tryvoha.delivery.sse import sse_frame_from_json
+from tryvoha.delivery.sse import CHUNK, chunked, sse_frame_from_json
 from tryvoha.delivery.subscriber import (
     EVERYTHING,
     Encoded,
@@ -80,10 +80,12 @@ class HubObserver:
 def encode(event: Event) -> Encoded:
     data = orjson.dumps(event_to_dict(event))
     kind = event.kind.value
+    frame = sse_frame_from_json(data, event.seq, kind)
     sse: Message = {
         "type": "http.response.body",
-        "body": sse_frame_from_json(data, event.seq, kind),
+        "body": frame,
         "more_body": True,
+        CHUNK: chunked(frame),
     }
     ws: Message = {
         "type": "websocket.send",

@@ -57,3 +57,18 @@ def parse_frames(text: str) -> list[dict[str, str]]:
         if fields:
             frames.append(fields)
     return frames
+
+
+CHUNK = "tryvoha.chunk"
+"""
+Key of an ASGI body message's HTTP/1.1 chunk (`chunked(body)`), made once per event for all
+the connections a writer past `send` serves (`api.sse_writer`); servers ignore the key.
+"""
+
+
+def chunked(body: bytes) -> bytes:
+    """
+    *body* as one chunk of a `Transfer-Encoding: chunked` response. Never for an empty
+    body: an empty chunk ends the response.
+    """
+    return b"%x\r\n%s\r\n" % (len(body), body)

@@ -153,6 +153,7 @@ class Subscriber:
         "_limit",
         "_pending",
         "_send",
+        "_write_now",
         "closed",
         "end_reason",
         "filter",
@@ -163,7 +164,17 @@ class Subscriber:
     kind: ClassVar[str] = "stream"
     kind_index: ClassVar[int] = 0
 
-    def __init__(self, send: Send, stream_filter: StreamFilter, buffer_limit: int) -> None:
+    def __init__(
+        self,
+        send: Send,
+        stream_filter: StreamFilter,
+        buffer_limit: int,
+        write_now: Callable[[Message], bool] | None = None,
+    ) -> None:
+        """
+        *write_now*, when the server offers one, writes a message without a coroutine and
+        says whether it did; what it declines goes through *send*.
+        """
         self.filter = stream_filter
         # The newest seq handed over: live events at or below it are duplicates.
         self.last_seq = 0
@@ -173,6 +184,7 @@ class Subscriber:
         self.end_reason: EndReason | None = None
         self.on_end: Callable[[Subscriber], None] | None = None
         self._send = send
+        self._write_now = write_now
         self._limit = buffer_limit
         self._pending: list[tuple[int, Message]] = []
         self._busy = False
@@ -248,6 +260,13 @@ class Subscriber:
     # -- writing ------------------------------------------------------------------------
 
     def _write(self, message: Message) -> None:
+        if self._write_now is not None:
+            try:
+                if self._write_now(message):
+                    return
+            except Exception:
+                self.end(EndReason.GONE)
+                return
         coro = self._send(message).__await__()
         try:
             suspended_on = coro.send(None)
