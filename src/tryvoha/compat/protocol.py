@@ -178,7 +178,8 @@ class _ShortcutProtocol(HttpToolsProtocol):
     def _offer_sse_writer(self) -> None:
         """Let a live stream write its events to this connection itself (`api.sse_writer`)."""
         scope = self.scope
-        if scope.get("path") != STREAM_PATH or self.cycle is None:
+        # Only a GET has a body to write (uvicorn writes none for HEAD).
+        if scope.get("path") != STREAM_PATH or scope.get("method") != "GET" or self.cycle is None:
             return
         extensions = scope.get("extensions")
         if extensions is None:
