@@ -27,6 +27,7 @@ import uvicorn
 from rich.console import Console
 
 from tryvoha.api.app import create_app
+from tryvoha.compat.protocol import compat_http_protocol
 from tryvoha.config import Settings
 from tryvoha.core.auth import Role
 from tryvoha.regions_io import load_bundled
@@ -112,7 +113,8 @@ def run_demo(
             port=settings.port,
             log_level="warning",
             loop="uvloop",
-            http="httptools",
+            # As `tryvoha serve`: polled answers and stream events past the ASGI stack.
+            http=compat_http_protocol(app),
         )
     )
 
