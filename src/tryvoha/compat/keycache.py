@@ -2,7 +2,8 @@
 A short-lived memory of token lookups, so polling devices do not query the store each time.
 
 An answer (found or not) is trusted for `ttl` seconds: a revoked or new token takes effect
-within that time instead of at once. `now` is monotonic seconds, passed in.
+within that time instead of at once. Entries are keyed by the key as sent, so a poll whose
+key is known costs no hashing either. `now` is monotonic seconds, passed in.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ class KeyCache:
         self._max_keys = max_keys
         self._entries: dict[str, tuple[TokenRecord | None, float]] = {}
 
-    def get(self, token_hash: str, now: float) -> tuple[bool, TokenRecord | None]:
+    def get(self, raw_key: str, now: float) -> tuple[bool, TokenRecord | None]:
         """(known, record): `known` is False when the store must be asked."""
-        entry = self._entries.get(token_hash)
+        entry = self._entries.get(raw_key)
         if entry is None or now - entry[1] >= self.ttl:
             return False, None
         return True, entry[0]
 
-    def put(self, token_hash: str, record: TokenRecord | None, now: float) -> None:
-        if token_hash not in self._entries and len(self._entries) >= self._max_keys:
+    def put(self, raw_key: str, record: TokenRecord | None, now: float) -> None:
+        if raw_key not in self._entries and len(self._entries) >= self._max_keys:
             # Random keys from a scanner would otherwise grow this without bound.
             self._entries.clear()
-        self._entries[token_hash] = (record, now)
+        self._entries[raw_key] = (record, now)

@@ -33,8 +33,6 @@ T = TypeVar("T")
 SEED_EVENTS = 20_000
 """How much of the log's tail is read at start to learn when regions last changed."""
 
-REMEMBERED_HASHES = 50_000
-"""Keys whose hash is kept; past this the memo starts over, so random keys cannot grow it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +69,6 @@ class CompatRuntime:
         self._clock = clock
         self._service: AlertService | None = None
         self._memo: dict[str, tuple[int, Any]] = {}
-        self._hashes: dict[str, str] = {}
         self.started_at = EPOCH
         self.now: Callable[[], datetime] = utc_now
         """The wall clock history windows are measured on: the app's clock."""
@@ -114,7 +111,7 @@ class CompatRuntime:
         now = self._clock()
         token = None
         if raw_key:
-            known, token = self.keys.get(self._hash_of(raw_key), now)
+            known, token = self.keys.get(raw_key, now)
             if not known:
                 return None
         return self._decide(token, raw_key, client, history, now)
@@ -124,21 +121,10 @@ class CompatRuntime:
         now = self._clock()
         token = None
         if raw_key:
-            token_hash = self._hash_of(raw_key)
-            known, token = self.keys.get(token_hash, now)
+            known, token = self.keys.get(raw_key, now)
             if not known:
-                token = await self._lookup(token_hash, now)
+                token = await self._lookup(raw_key, now)
         return self._decide(token, raw_key, client, history, now)
-
-    def _hash_of(self, raw_key: str) -> str:
-        # A device sends the same key with every poll; hashing it each time was a
-        # measurable share of answering an IoT string.
-        token_hash = self._hashes.get(raw_key)
-        if token_hash is None:
-            if len(self._hashes) >= REMEMBERED_HASHES:
-                self._hashes.clear()
-            token_hash = self._hashes[raw_key] = hash_token(raw_key)
-        return token_hash
 
     def _decide(
         self,
@@ -159,13 +145,13 @@ class CompatRuntime:
             return Admission(429, f"rate limit exceeded; retry in {wait} s", token, wait)
         return Admission(200, token=token)
 
-    async def _lookup(self, token_hash: str, now: float) -> TokenRecord | None:
-        record = await self.service.read(self.service.store.find_token, token_hash)
+    async def _lookup(self, raw_key: str, now: float) -> TokenRecord | None:
+        record = await self.service.read(self.service.store.find_token, hash_token(raw_key))
         if record is not None and not (
             record.is_active and has_permission(record.role, Permission.READ)
         ):
             record = None
-        self.keys.put(token_hash, record, now)
+        self.keys.put(raw_key, record, now)
         return record
 
 
