@@ -34,7 +34,6 @@ SEED_EVENTS = 20_000
 """How much of the log's tail is read at start to learn when regions last changed."""
 
 
-
 @dataclass(frozen=True, slots=True)
 class Admission:
     status: int
